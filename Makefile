@@ -1,0 +1,37 @@
+# collm: `make demo` runs the quickstart notebook headless, `make test` runs every test,
+# `make notebook` opens Jupyter with the collm kernel. Each target sets the environment itself.
+
+export GOTOOLCHAIN := go1.27.3
+export GOEXPERIMENT := simd
+export GOMLX_BACKEND := go:parallelism=-1
+export GOMLX_NO_AUTO_INSTALL := 1
+
+COLLM := bin/collm
+GO_DIRS := cmd envs kernel maac notebooks widgets
+
+.PHONY: build install demo test notebook bench clean
+
+build:
+	go build -o $(COLLM) ./cmd/collm
+
+install: build
+	$(COLLM) kernel install
+
+demo: install
+	$(COLLM) notebook run notebooks/01-quickstart.ipynb --out out/01-quickstart.ipynb --html out/01-quickstart.html
+	@echo "demo: open out/01-quickstart.html in a browser (works offline), or run 'make notebook'"
+
+test: build
+	$(COLLM) kernel install --test-tools
+	@unformatted=$$(gofmt -l $(GO_DIRS)); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
+	COLLM_REQUIRE_TOOLS=1 go test -timeout 30m ./...
+
+notebook: install
+	cd notebooks && jupyter notebook --ip=127.0.0.1 --no-browser
+
+bench: build
+	$(COLLM) bench
+
+clean:
+	rm -rf bin out

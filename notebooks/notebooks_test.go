@@ -1,0 +1,177 @@
+package notebooks
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/collm/collm/widgets/widgettest"
+)
+
+// collm is the command under test, built once by TestMain.
+var collm string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "collm-notebooks-test-")
+	if err != nil {
+		panic(err)
+	}
+	collm = filepath.Join(dir, "collm")
+	build := exec.Command("go", "build", "-o", collm, "../cmd/collm")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		panic("building collm: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// requireKernel skips (or, under `make test`, fails) when the notebook kernel is not installed.
+func requireKernel(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("notebook execution skipped in -short mode")
+	}
+	out, err := exec.Command(collm, "kernel", "install", "--check").CombinedOutput()
+	if err != nil {
+		msg := "the collm kernel is not installed (run `collm kernel install`):\n" + string(out)
+		if os.Getenv("COLLM_REQUIRE_TOOLS") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(collm, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	if exit, ok := err.(*exec.ExitError); ok {
+		r.code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestTutorialsRun(t *testing.T) {
+	requireKernel(t)
+	paths, err := filepath.Glob("*.ipynb")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no notebooks found (%v)", err)
+	}
+	out := t.TempDir()
+	for _, path := range paths {
+		if strings.HasSuffix(path, ".executed.ipynb") {
+			continue
+		}
+		t.Run(path, func(t *testing.T) {
+			html := filepath.Join(out, strings.TrimSuffix(path, ".ipynb")+".html")
+			r := run(t, "notebook", "run", path, "--out", filepath.Join(out, path), "--html", html)
+			t.Logf("%s", r.stdout)
+			if r.code != 0 {
+				t.Fatalf("collm notebook run %s: exit %d\n%s", path, r.code, r.stderr)
+			}
+			if path == "01-quickstart.ipynb" {
+				checkChartsDrawn(t, html)
+			}
+		})
+	}
+}
+
+// checkChartsDrawn opens the exported notebook in headless Chromium: every chart must show
+// drawn pixels and the page must log no JavaScript errors.
+func checkChartsDrawn(t *testing.T, html string) {
+	t.Helper()
+	if err := widgettest.Available(); err != nil {
+		if os.Getenv("COLLM_REQUIRE_TOOLS") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	res, err := widgettest.CheckCharts(html, strings.TrimSuffix(html, ".html")+".png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Charts) == 0 {
+		t.Fatal("the exported quickstart has no chart")
+	}
+	for _, c := range res.Charts {
+		if !c.Drawn() {
+			t.Errorf("chart %s is blank in the browser: %+v", c.ID, c)
+		}
+	}
+	if len(res.ConsoleErrors) > 0 {
+		t.Errorf("JavaScript errors: %q", res.ConsoleErrors)
+	}
+}
+
+func TestFailingNotebooksFail(t *testing.T) {
+	requireKernel(t)
+	tests := []struct {
+		notebook string
+		want     []string // in stderr
+	}{
+		{"testdata/panic.ipynb", []string{"cell 1", "panic: runtime error: index out of range"}},
+		{"testdata/compile_error.ipynb", []string{"cell 1", "undefinedFunction"}},
+		{"testdata/exit_status.ipynb", []string{"cell 0", "exit status 3"}},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.notebook), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out.ipynb")
+			r := run(t, "notebook", "run", tt.notebook, "--out", out)
+			if r.code != 1 {
+				t.Fatalf("exit code %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if strings.Contains(r.stdout, "never runs") {
+				t.Error("cells after the failing one were executed")
+			}
+			if _, err := os.Stat(out); err != nil {
+				t.Errorf("the executed notebook was not kept for inspection: %v", err)
+			}
+		})
+	}
+}
+
+func TestBadNotebookPaths(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.ipynb")
+	os.WriteFile(corrupt, []byte(`{"cells": [`), 0o644)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"notebook", "run", filepath.Join(dir, "missing.ipynb")}, 1, "does not exist"},
+		{[]string{"notebook", "run", corrupt}, 1, "is corrupt"},
+		{[]string{"notebook", "run"}, 2, "want exactly one notebook"},
+		{[]string{"notebook", "run", corrupt, "--timeout", "0"}, 2, "--timeout must be positive"},
+		{[]string{"notebook"}, 2, "collm notebook run IN.ipynb"},
+	}
+	for _, tt := range tests {
+		r := run(t, tt.args...)
+		if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("collm %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tt.args, " "), r.code, r.stderr, tt.code, tt.want)
+		}
+		if strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			t.Errorf("collm %s: error is not one line: %q", strings.Join(tt.args, " "), r.stderr)
+		}
+	}
+}

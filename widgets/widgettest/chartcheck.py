@@ -1,0 +1,72 @@
+"""Opens an HTML page in headless Chromium and reports, as JSON on stdout, whether each collm
+chart (element with class "collm-chart") was drawn: the share of non-background pixels in its
+screenshot, plus the browser console's errors. Used by widgettest.CheckCharts.
+
+Usage: chartcheck.py PAGE.html SCREENSHOT.png
+"""
+import io
+import json
+import sys
+import tempfile
+import time
+
+from PIL import Image
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+
+def drawn_fraction(png):
+    """Share of pixels that differ clearly from the most common (background) colour."""
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    colors = img.getcolors(maxcolors=img.width * img.height)
+    background = max(colors)[1]
+    drawn = sum(n for n, c in colors if sum(abs(a - b) for a, b in zip(c, background)) > 60)
+    return drawn / (img.width * img.height), len(colors)
+
+
+def main():
+    page, shot = sys.argv[1], sys.argv[2]
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,1600", f"--user-data-dir={tempfile.mkdtemp()}"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    try:
+        driver.get("file://" + page)
+        deadline = time.time() + 20
+        charts = []
+        while time.time() < deadline:
+            charts = driver.find_elements(By.CSS_SELECTOR, ".collm-chart")
+            if charts and all(c.find_elements(By.TAG_NAME, "canvas") for c in charts):
+                break
+            time.sleep(0.2)
+        time.sleep(0.5)  # let the first frame paint
+        result = {"charts": [], "console_errors": []}
+        for c in charts:
+            driver.execute_script("arguments[0].scrollIntoView();", c)
+            fraction, ncolors = drawn_fraction(c.screenshot_as_png)
+            result["charts"].append({
+                "id": c.get_attribute("id"),
+                "width": c.size["width"],
+                "height": c.size["height"],
+                "has_canvas": bool(c.find_elements(By.TAG_NAME, "canvas")),
+                "drawn_fraction": fraction,
+                "colors": ncolors,
+            })
+        if charts:  # the screenshot shows the first chart and what follows it
+            driver.execute_script("arguments[0].scrollIntoView();", charts[0])
+        driver.save_screenshot(shot)
+        for entry in driver.get_log("browser"):
+            if entry.get("level") == "SEVERE":
+                result["console_errors"].append(entry.get("message", ""))
+        json.dump(result, sys.stdout)
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main()
