@@ -1,0 +1,217 @@
+package building
+
+import (
+	"fmt"
+	"maps"
+	"sort"
+	"strings"
+
+	"github.com/collm/collm/envs"
+	"github.com/collm/collm/envs/reward"
+)
+
+// game is what differs between StrBuild and HouseBuild; engine runs the episodes of both.
+type game interface {
+	numTasks() int
+	taskID(task int) string
+	// start returns the empty world and each agent's starting inventory (nil: unlimited).
+	start(task int) (*Grid, []map[string]int)
+	rules(task int) *Rules
+	// measure scores the world after a turn. data goes to the reward scheme as Input.Data;
+	// score is the unshifted reward of the game's formula (shown by score feedback).
+	measure(task int, seed int64, turn int, world *Grid, tr *TurnResult) (data any, score float64, info map[string]float64)
+	prompt(s *state, agent int) string
+	// code is the character a block is drawn with.
+	code(block string) byte
+}
+
+// engine is the Env shared by the building games.
+type engine struct {
+	spec    envs.Spec
+	game    game
+	scheme  *reward.Composite
+	dialect Dialect
+	carry   bool // the world and inventories persist across turns
+	evalIDs []int
+}
+
+func (e *engine) Spec() envs.Spec { return e.spec }
+func (e *engine) NumTasks() int   { return e.game.numTasks() }
+
+// TaskID returns the dataset's id of a task index ("" when out of range).
+func (e *engine) TaskID(task int) string {
+	if task < 0 || task >= e.game.numTasks() {
+		return ""
+	}
+	return e.game.taskID(task)
+}
+
+// TaskIndex returns the index of a task id.
+func (e *engine) TaskIndex(id string) (int, error) {
+	for i := range e.game.numTasks() {
+		if e.game.taskID(i) == id {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("env %s: no task %q", e.spec.Name, id)
+}
+
+// EvalTasks returns the held-out task indices.
+func (e *engine) EvalTasks() []int { return append([]int(nil), e.evalIDs...) }
+
+// TrainTasks returns the task indices not held out.
+func (e *engine) TrainTasks() []int {
+	var out []int
+	for i := range e.game.numTasks() {
+		if !containsInt(e.evalIDs, i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Reset starts an episode on task.
+func (e *engine) Reset(task int, seed int64) (envs.State, error) {
+	if task < 0 || task >= e.game.numTasks() {
+		return nil, fmt.Errorf("env %s: task %d out of range [0, %d)", e.spec.Name, task, e.game.numTasks())
+	}
+	world, inv := e.game.start(task)
+	s := &state{env: e, task: task, seed: seed, world: world, inv: inv}
+	s.makePrompts()
+	return s, nil
+}
+
+// resolveEval turns eval ids into indices.
+func (e *engine) resolveEval(ids []string) error {
+	e.evalIDs = nil
+	for _, id := range ids {
+		i, err := e.TaskIndex(id)
+		if err != nil {
+			return fmt.Errorf("eval split: %w (set the eval option to task ids of the data, or to empty)", err)
+		}
+		if !containsInt(e.evalIDs, i) {
+			e.evalIDs = append(e.evalIDs, i)
+		}
+	}
+	sort.Ints(e.evalIDs)
+	return nil
+}
+
+// state is one turn of an episode. It is never changed after construction.
+type state struct {
+	env       *engine
+	task      int
+	seed      int64
+	turn      int
+	world     *Grid            // the world the agents see at the start of this turn
+	inv       []map[string]int // remaining blocks per agent (nil: unlimited)
+	prev      []string         // the previous turn's responses; nil at turn 0
+	prevScore float64          // the previous turn's unshifted reward
+	prompts   []string
+}
+
+func (s *state) Turn() int { return s.turn }
+
+// Prompts returns a copy of the per-agent prompts.
+func (s *state) Prompts() []string { return append([]string(nil), s.prompts...) }
+
+func (s *state) makePrompts() {
+	s.prompts = make([]string, s.env.spec.NumAgents)
+	for i := range s.prompts {
+		s.prompts[i] = s.env.game.prompt(s, i)
+	}
+}
+
+// GlobalState describes the full state for a centralized critic: task, turn, world, inventories.
+func (s *state) GlobalState() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s task %s turn %d/%d\n", s.env.spec.Name, s.env.game.taskID(s.task), s.turn+1, s.env.spec.MaxTurns)
+	sb.WriteString(s.world.Render(s.env.game.code))
+	for i, inv := range s.inv {
+		fmt.Fprintf(&sb, "agent %d inventory: %s\n", i+1, formatInventory(inv))
+	}
+	return sb.String()
+}
+
+// Step plays one joint response.
+func (s *state) Step(responses []string) (envs.Transition, error) {
+	e := s.env
+	if err := envs.CheckResponses(e.spec, responses); err != nil {
+		return envs.Transition{}, err
+	}
+	var world *Grid
+	var inv []map[string]int
+	if e.carry {
+		world = s.world.Clone()
+		inv = cloneInventories(s.inv)
+	} else {
+		world, inv = e.game.start(s.task)
+	}
+	tr, err := e.game.rules(s.task).Play(world, inv, responses, e.dialect)
+	if err != nil {
+		return envs.Transition{}, fmt.Errorf("env %s: %w", e.spec.Name, err)
+	}
+	data, score, info := e.game.measure(s.task, s.seed, s.turn, world, tr)
+	last := s.turn+1 >= e.spec.MaxTurns
+	res := e.scheme.Score(reward.Input{Responses: responses, Prompts: s.prompts, Task: s.task, Turn: s.turn, Last: last, Data: data})
+	info["score"] = score
+	info["accepted_commands"] = float64(tr.AcceptedCount())
+	t := envs.Transition{Reward: res.Total, Parts: res.Parts, Info: info, Done: last}
+	if !last {
+		next := &state{env: e, task: s.task, seed: s.seed, turn: s.turn + 1, world: world, inv: inv,
+			prev: append([]string(nil), responses...), prevScore: score}
+		next.makePrompts()
+		t.Next = next
+	}
+	return t, nil
+}
+
+func cloneInventories(inv []map[string]int) []map[string]int {
+	if inv == nil {
+		return nil
+	}
+	out := make([]map[string]int, len(inv))
+	for i, m := range inv {
+		out[i] = maps.Clone(m)
+	}
+	return out
+}
+
+func formatInventory(inv map[string]int) string {
+	if inv == nil {
+		return "unlimited"
+	}
+	keys := make([]string, 0, len(inv))
+	for k := range inv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, inv[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// maxEcho bounds the previous response echoed in a compact prompt, so mini prompts stay short
+// whatever a model wrote.
+const maxEcho = 64
+
+// oneLine joins a response's lines with spaces and keeps at most maxEcho bytes (compact
+// prompts are kept short).
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxEcho {
+		s = s[:maxEcho]
+	}
+	return s
+}
