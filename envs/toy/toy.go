@@ -5,8 +5,10 @@
 //
 // Each task k and turn t have a set of allowed symbols (a deterministic function of k and t,
 // unknown to the agents). Agent i sees "task k turn t" and, after the first turn, its own previous
-// action and the turn's score; it answers with one symbol, read from the first character of its
-// response. The turn's score is
+// action and the turn's score. Its action is the first byte of its response taken modulo vocab,
+// shown as a letter 'a'+index: every response is a valid action, so a random byte-level policy
+// starts at the chance level (allowed/vocab) and learning moves probability between classes of
+// bytes, as it would for a pretrained model choosing among a few answers. The turn's score is
 //
 //	allowed   = share of agents whose symbol is allowed          (weight 0.5)
 //	agreement = 1 if every agent chose the same allowed symbol   (weight 0.5)
@@ -19,7 +21,6 @@ package toy
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/collm/collm/envs"
 	"github.com/collm/collm/envs/reward"
@@ -131,13 +132,12 @@ func (e *Env) isAllowed(task, turn int, a byte) bool {
 	return offset < e.cfg.Allowed
 }
 
-// actions reads each agent's symbol: the first non-space character, lowercased; 0 when none.
+// actions reads each agent's symbol: 'a' + (first byte mod vocab); 0 for an empty response.
 func (e *Env) actions(responses []string) []byte {
 	acts := make([]byte, len(responses))
 	for i, r := range responses {
-		r = strings.TrimSpace(r)
 		if r != "" {
-			acts[i] = strings.ToLower(r[:1])[0]
+			acts[i] = byte('a' + int(r[0])%e.cfg.Vocab)
 		}
 	}
 	return acts

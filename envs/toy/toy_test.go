@@ -26,7 +26,7 @@ func TestConformance(t *testing.T) {
 		e := mustEnv(t, opts)
 		good := make([]string, e.cfg.Agents)
 		for i := range good {
-			good[i] = string(e.AllowedSymbols(0, 0)[0])
+			good[i] = string(e.AllowedSymbols(0, 0)[0] - 'a')
 		}
 		envtest.Conformance(t, e, envtest.Responses(good))
 	}
@@ -38,13 +38,14 @@ func TestRewards(t *testing.T) {
 	if len(allowed) != 2 {
 		t.Fatalf("allowed = %q, want 2 symbols", allowed)
 	}
+	// The action is the first byte mod vocab: 'a'+k for the byte k, k+4 and so on.
 	var bad byte
-	for s := byte('a'); s < 'e'; s++ {
-		if s != allowed[0] && s != allowed[1] {
-			bad = s
+	for s := byte(0); s < 4; s++ {
+		if 'a'+s != allowed[0] && 'a'+s != allowed[1] {
+			bad = s + 4 // another byte of the same class
 		}
 	}
-	a, b := string(allowed[0]), string(allowed[1])
+	a, b := string(allowed[0]-'a'+4), string(allowed[1]-'a')
 	tests := []struct {
 		name      string
 		responses []string
@@ -54,7 +55,7 @@ func TestRewards(t *testing.T) {
 		{"both allowed, no agreement", []string{a, b}, 0.5},
 		{"agree on a forbidden symbol", []string{string(bad), string(bad)}, 0},
 		{"one allowed", []string{a, string(bad)}, 0.25},
-		{"case and spaces ignored", []string{"  " + string(a[0]-32) + "xyz", a}, 1},
+		{"same class, other byte", []string{string(a[0] + 4), a + "xyz"}, 1},
 		{"empty response", []string{"", a}, 0.25},
 	}
 	for _, tt := range tests {
@@ -74,10 +75,16 @@ func TestSparseMultiTurn(t *testing.T) {
 	st, _ := e.Reset(1, 0)
 	var rewards []float64
 	for turn := 0; st != nil; turn++ {
-		sym := string(e.AllowedSymbols(1, turn)[0])
+		sym := string(e.AllowedSymbols(1, turn)[0] - 'a')
 		joint := []string{sym, sym}
 		if turn == 1 {
-			joint = []string{"z", "z"} // a failed turn
+			bad := "\x00"
+			for c := byte(0); c < 4; c++ {
+				if !e.isAllowed(1, turn, 'a'+c) {
+					bad = string(c)
+				}
+			}
+			joint = []string{bad, bad} // a failed turn
 		}
 		tr, err := st.Step(joint)
 		if err != nil {
@@ -100,7 +107,7 @@ func TestFeedbackPrompt(t *testing.T) {
 	if p := st.Prompts()[0]; p != "task 0 turn 0:" {
 		t.Errorf("first prompt %q", p)
 	}
-	tr, _ := st.Step([]string{"b", ""})
+	tr, _ := st.Step([]string{"\x01", ""})
 	p := tr.Next.Prompts()
 	if want := "task 0 turn 1 last b "; p[0][:len(want)] != want || p[1][:len("task 0 turn 1 last - ")] != "task 0 turn 1 last - " {
 		t.Errorf("feedback prompts %q", p)

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/collm/collm/envs"
+	_ "github.com/collm/collm/envs/all" // registers every environment
+	"github.com/collm/collm/maac"
+)
+
+func init() {
+	register(&command{
+		name:    "train",
+		summary: "train agents in an env with an algorithm, writing DIR/config.json, metrics.jsonl, checkpoint/",
+		run:     runTrain,
+	})
+	register(&command{
+		name:    "algos",
+		summary: "list the training algorithms",
+		run: func(args []string, stdout, stderr io.Writer) error {
+			if len(args) > 0 {
+				return usageErrorf("takes no arguments")
+			}
+			for _, a := range maac.Algorithms() {
+				fmt.Fprintf(stdout, "%-12s %-30s %s\n", a.Name, "critic: "+string(a.Topology), a.Summary)
+			}
+			return nil
+		},
+	})
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train", stderr)
+	envName := fs.String("env", "", "environment name (see `collm envs`)")
+	var envOpts, agentModels stringList
+	fs.Var(&envOpts, "env-opt", "environment option name=value (repeatable)")
+	fs.Var(&agentModels, "agent", "model of the next agent: a preset (tiny, small) or a checkpoint directory (repeatable; default tiny for each)")
+	algo := fs.String("algo", "", "algorithm (see `collm algos`); default cc")
+	updates := fs.Int("updates", 0, "train until this many updates are done (counting those of a resumed run)")
+	seed := fs.Uint64("seed", 0, "seed of the run (overrides the config file's)")
+	out := fs.String("out", "", "run directory")
+	configPath := fs.String("config", "", "JSON file with a run config (env, algorithm, cc/dc/mc settings); flags override it")
+	resume := fs.Bool("resume", false, "continue the run in --out from its latest checkpoint")
+	saveEvery := fs.Int("save-every", 10, "checkpoint every this many updates (and at the end)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(rest) > 0:
+		return usageErrorf("unexpected arguments %q", rest)
+	case *out == "":
+		return usageErrorf("--out DIR is required")
+	case *updates <= 0:
+		return usageErrorf("--updates must be positive")
+	case *saveEvery <= 0:
+		return usageErrorf("--save-every must be positive")
+	}
+	seedSet := false
+	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+
+	var trainer *maac.Trainer
+	var rd *maac.RunDir
+	if *resume {
+		if *envName != "" || *algo != "" || *configPath != "" || len(envOpts) > 0 || len(agentModels) > 0 || seedSet {
+			return usageErrorf("--resume takes the run's settings from %s/config.json: drop --env, --env-opt, --agent, --algo, --seed and --config", *out)
+		}
+		trainer, rd, err = maac.Resume(*out)
+	} else {
+		cfg, cerr := trainConfig(*configPath, *envName, envOpts, agentModels, *algo, *seed, seedSet)
+		if cerr != nil {
+			return cerr
+		}
+		trainer, rd, err = maac.Create(*out, cfg)
+	}
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	fmt.Fprintf(stdout, "run %s: %s on %s, %d agents, update %d of %d\n", *out, trainer.Algorithm(),
+		trainer.Env.Spec().Name, len(trainer.Agents), trainer.Updates(), *updates)
+	start := time.Now()
+	trainer.OnUpdate(func(u maac.UpdateInfo) error {
+		m := u.Metrics
+		fmt.Fprintf(stdout, "update %d/%d  env_step %d  return %.4f  episode_return %.4f  %.2fs\n",
+			u.Update, *updates, u.EnvStep, m[maac.MetricReturnMean], m[maac.MetricEpisodeReturnMean], m[maac.MetricTimeUpdate])
+		if u.Update%*saveEvery == 0 {
+			return trainer.SaveCheckpoint(rd.CheckpointPath())
+		}
+		return nil
+	})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	trainErr := trainer.Train(ctx, *updates-trainer.Updates())
+	if trainErr != nil && !errors.Is(trainErr, context.Canceled) {
+		return trainErr
+	}
+	if err := trainer.SaveCheckpoint(rd.CheckpointPath()); err != nil {
+		return err
+	}
+	if trainErr != nil {
+		return fmt.Errorf("interrupted after update %d; checkpoint saved, continue with --resume", trainer.Updates())
+	}
+	fmt.Fprintf(stdout, "done: %d updates, %d env steps in %.1fs; metrics %s, checkpoint %s\n", trainer.Updates(),
+		trainer.EnvSteps(), time.Since(start).Seconds(), rd.MetricsPath(), rd.CheckpointPath())
+	return nil
+}
+
+// trainConfig assembles the run config from the config file and the flags.
+func trainConfig(path, env string, envOpts, agents []string, algo string, seed uint64, seedSet bool) (maac.RunConfig, error) {
+	var cfg maac.RunConfig
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, err
+		}
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if env != "" {
+		cfg.Env = env
+	}
+	if len(envOpts) > 0 {
+		opts, err := envs.ParseOptions(envOpts)
+		if err != nil {
+			return cfg, usageErrorf("%v", err)
+		}
+		cfg.EnvOptions = opts
+	}
+	if cfg.Env == "" {
+		return cfg, usageErrorf("--env NAME is required (see `collm envs`)")
+	}
+	for _, m := range agents {
+		cfg.Agents = append(cfg.Agents, maac.AgentSpec{Model: m})
+	}
+	if algo != "" {
+		cfg.Algorithm = algo
+	}
+	if cfg.Algorithm == "" {
+		cfg.Algorithm = "cc"
+	}
+	if seedSet {
+		if err := maac.SetSeed(&cfg, seed); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}

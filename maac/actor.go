@@ -1,0 +1,214 @@
+package maac
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/collm/collm/maac/lm"
+)
+
+// The policy-gradient step shared by every algorithm. An algorithm decides each sample's
+// advantage; this file turns samples into a padded batch and applies
+//
+//	loss_i = -sum_n w_n * A_n * log pi_i(a_n | h_n)         (plain, the paper)
+//	loss_i = -sum_n w_n * min(rho_n A_n, clip(rho_n, 1-eps, 1+eps) A_n)   (PPOClip > 0)
+//
+// with log pi_i(a|h) the SUM of the response's token log-probs (a response is one action),
+// rho = pi/pi_old of the whole response, and w_n = 1/N (0 on padding rows).
+
+// actorBatch is one agent's samples of an update.
+type actorBatch struct {
+	prompts, responses [][]int
+	advantages         []float64
+	oldLogp            []float64 // sum of behavior log-probs of each response
+	// Shared-backbone DC only: value targets and rollout-time values at the prompt's end.
+	targets, oldValues []float64
+}
+
+func (b *actorBatch) add(prompt []int, s lm.Sample, adv float64) {
+	b.prompts = append(b.prompts, prompt)
+	b.responses = append(b.responses, s.Tokens)
+	b.advantages = append(b.advantages, adv)
+	sum := 0.0
+	for _, lp := range s.LogProbs {
+		sum += lp
+	}
+	b.oldLogp = append(b.oldLogp, sum)
+}
+
+// subset returns the rows idx of b.
+func (b *actorBatch) subset(idx []int) *actorBatch {
+	out := &actorBatch{}
+	for _, i := range idx {
+		out.prompts = append(out.prompts, b.prompts[i])
+		out.responses = append(out.responses, b.responses[i])
+		out.advantages = append(out.advantages, b.advantages[i])
+		out.oldLogp = append(out.oldLogp, b.oldLogp[i])
+		if b.targets != nil {
+			out.targets = append(out.targets, b.targets[i])
+			out.oldValues = append(out.oldValues, b.oldValues[i])
+		}
+	}
+	return out
+}
+
+// actorLossConfig selects the terms of an actor's loss.
+type actorLossConfig struct {
+	ppoClip       float64 // 0: plain policy gradient
+	sharedValue   bool    // add the clipped value loss of a value head on the actor (DC shared)
+	valueClip     float64
+	valueLossCoef float64
+}
+
+// newActorTrainer builds agent a's optimizer and loss. Inputs of the loss, in order: ids, mask
+// [N,T] int32; response mask [N,T]; advantages, weights, old log-probs [N]; with sharedValue also
+// prompt-end index [N] int32, value targets [N], old values [N].
+func newActorTrainer(t *Trainer, a *Agent, name string, lc actorLossConfig, returnGradient bool) (*lm.Trainer, error) {
+	m := a.Model
+	maxNorm := t.common.MaxGradNorm
+	if maxNorm < 0 {
+		maxNorm = 0
+	}
+	cfg := lm.TrainConfig{Name: name, LearningRate: t.common.ActorLR, WeightDecay: t.common.WeightDecay,
+		MaxGradNorm: maxNorm, ReturnGradient: returnGradient}
+	loss := func(g *Graph, in []*Node) (*Node, []*Node) {
+		ids, mask, respMask, adv, weights, oldLogp := in[0], in[1], in[2], in[3], in[4], in[5]
+		hidden := m.Hidden(ids, mask)
+		logp, entropy := m.TokenLogProbsFromLogits(m.Logits(hidden), ids, mask)
+		seqLogp := ReduceSum(Mul(logp, respMask), 1) // log pi(a|h) of each response [N]
+		var objective *Node
+		if lc.ppoClip > 0 {
+			ratio := Exp(Sub(seqLogp, oldLogp))
+			clipped := ClipScalar(ratio, 1-lc.ppoClip, 1+lc.ppoClip)
+			objective = Min(Mul(ratio, adv), Mul(clipped, adv))
+		} else {
+			objective = Mul(seqLogp, adv)
+		}
+		policyLoss := Neg(ReduceAllSum(Mul(objective, weights)))
+		tokens := ReduceAllSum(respMask)
+		meanEntropy := Div(ReduceAllSum(Mul(entropy, respMask)), Max(tokens, ScalarOne(g, dtypes.Float32)))
+		total := policyLoss
+		extra := []*Node{policyLoss, meanEntropy}
+		if lc.sharedValue {
+			index, targets, oldValues := in[6], in[7], in[8]
+			values := m.Values(hidden, index)
+			clippedValues := Add(oldValues, ClipScalar(Sub(values, oldValues), -lc.valueClip, lc.valueClip))
+			valueLoss := ReduceAllSum(Mul(Max(Square(Sub(values, targets)), Square(Sub(clippedValues, targets))), weights))
+			total = Add(total, MulScalar(valueLoss, lc.valueLossCoef))
+			extra = append(extra, valueLoss)
+		}
+		return total, extra
+	}
+	return lm.NewTrainer(t.Backend, t.Store, []string{m.Scope}, cfg, loss)
+}
+
+// inputs packs the batch for the actor's loss, padding the rows to a multiple of 8 with weight-0
+// copies of row 0 so that few distinct shapes are compiled.
+func (b *actorBatch) inputs(m *lm.Model) ([]any, error) {
+	n := len(b.prompts)
+	padded := roundUp(n, 8)
+	prompts, responses := b.prompts, b.responses
+	for len(prompts) < padded {
+		prompts = append(prompts, b.prompts[0])
+		responses = append(responses, b.responses[0])
+	}
+	packed, err := m.PackBatch(prompts, responses)
+	if err != nil {
+		return nil, err
+	}
+	adv, weights, old := make([]float32, padded), make([]float32, padded), make([]float32, padded)
+	for i := range n {
+		adv[i], weights[i], old[i] = float32(b.advantages[i]), float32(1/float64(n)), float32(b.oldLogp[i])
+	}
+	in := []any{packed.IDs, packed.Mask, packed.ResponseMask, adv, weights, old}
+	if b.targets != nil {
+		targets, values := make([]float32, padded), make([]float32, padded)
+		for i := range n {
+			targets[i], values[i] = float32(b.targets[i]), float32(b.oldValues[i])
+		}
+		in = append(in, packed.PromptEnd, targets, values)
+	}
+	return in, nil
+}
+
+// trainActor runs the policy-gradient update of agent i (Epochs passes) and, when due, the
+// gradient-variance measurement on M micro-batches before it.
+func (t *Trainer) trainActor(i int, b *actorBatch, m Metrics) error {
+	a := t.Agents[i]
+	if len(b.prompts) == 0 {
+		return fmt.Errorf("%s: no samples to train on", a.Name)
+	}
+	start := time.Now()
+	if t.gradVar[i] != nil && t.update%t.common.GradVarEvery == 0 {
+		if err := t.measureGradVariance(i, b, m); err != nil {
+			return err
+		}
+	}
+	in, err := b.inputs(a.Model)
+	if err != nil {
+		return fmt.Errorf("%s: %w", a.Name, err)
+	}
+	var res lm.StepResult
+	for range t.common.Epochs {
+		if res, err = t.actors[i].Step(in...); err != nil {
+			return fmt.Errorf("%s: %w", a.Name, err)
+		}
+	}
+	m[agentMetric(i, "policy_loss")] = scalar(res.Extra[0])
+	m[agentMetric(i, "entropy")] = scalar(res.Extra[1])
+	if len(res.Extra) > 2 {
+		m[criticMetric(i, "value_loss")] = scalar(res.Extra[2])
+	}
+	m[agentMetric(i, "grad_norm")] = res.GradNorm
+	m[agentMetric(i, "advantage/mean")], m[agentMetric(i, "advantage/std")] = MeanStd(b.advantages)
+	length := 0
+	for _, r := range b.responses {
+		length += len(r)
+	}
+	m[agentMetric(i, "response_length")] = float64(length) / float64(len(b.responses))
+	m[MetricTimeOptimizer] += time.Since(start).Seconds()
+	return nil
+}
+
+// measureGradVariance splits the batch into M interleaved micro-batches, computes each one's
+// policy gradient without updating, and records GradientStats.
+func (t *Trainer) measureGradVariance(i int, b *actorBatch, m Metrics) error {
+	M := t.common.GradVarMicroBatches
+	if len(b.prompts) < M {
+		return nil // too few samples for M non-empty micro-batches
+	}
+	grads := make([][]float32, M)
+	for mb := range M {
+		var idx []int
+		for r := mb; r < len(b.prompts); r += M {
+			idx = append(idx, r)
+		}
+		sub := b.subset(idx)
+		sub.targets, sub.oldValues = nil, nil // the variance is of the policy gradient alone
+		in, err := sub.inputs(t.Agents[i].Model)
+		if err != nil {
+			return err
+		}
+		res, err := t.gradVar[i].Gradient(in...)
+		if err != nil {
+			return fmt.Errorf("%s gradient variance: %w", t.Agents[i].Name, err)
+		}
+		grads[mb] = res.Gradient
+	}
+	stats, err := GradientStats(grads)
+	if err != nil {
+		return err
+	}
+	m[gradMetric(i, "variance")] = stats.Variance
+	m[gradMetric(i, "relative_variance")] = stats.RelativeVariance
+	m[gradMetric(i, "norm")] = stats.Norm
+	return nil
+}
+
+func scalar(t *tensors.Tensor) float64 { return float64(tensors.ToScalar[float32](t)) }
+
+func roundUp(n, q int) int { return (n + q - 1) / q * q }

@@ -1,0 +1,229 @@
+package maac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/ml/model"
+
+	"github.com/collm/collm/envs"
+	"github.com/collm/collm/maac/lm"
+)
+
+// algorithm is one training method: it turns a rollout into optimizer steps. Each lives in its own
+// file (cc.go, dc.go, mc.go) and reads top to bottom with the paper's names.
+type algorithm interface {
+	// Name is the registry name ("cc", "dc", "magrpo", ...).
+	Name() string
+	// update runs the optimization of one update on rollout r and records its metrics in m.
+	update(t *Trainer, r *rollout, m Metrics) error
+}
+
+// Trainer trains a team of agents in an environment with one algorithm. Build it with NewRun.
+type Trainer struct {
+	Env     envs.Env
+	Agents  []*Agent
+	Backend compute.Backend
+	Store   *model.Store
+
+	algo   algorithm
+	config RunConfig // with every default filled in
+	common *Common   // the algorithm config's Common
+	hooks  hooks
+
+	// Progress counters, saved in checkpoints.
+	update  int // completed updates
+	envStep int // joint-action reward evaluations so far (the x-axis of every metric)
+
+	actors  []*lm.Trainer // one optimizer per agent
+	gradVar []*lm.Trainer // gradient-only twins of actors, for the variance measurement
+	refs    []*lm.Model   // frozen initial actors, for the KL penalty (KLBeta > 0)
+	lastRun *rollout      // the latest rollout, for sample records
+}
+
+// UpdateInfo is what OnUpdate hooks receive after every update.
+type UpdateInfo struct {
+	Update  int     // 1-based number of the update just finished
+	EnvStep int     // env_step after it
+	Metrics Metrics // every metric of the update, see metrics.go
+	Samples []EpisodeSample
+}
+
+// EpisodeSample is one joint action of the update for sample viewers: the prompts the agents
+// saw, their responses and the reward.
+type EpisodeSample struct {
+	Task      int
+	Turn      int
+	Prompts   []string
+	Responses []string
+	Reward    float64
+	Parts     map[string]float64
+}
+
+type hooks struct {
+	onUpdate []func(UpdateInfo) error
+}
+
+// OnUpdate registers fn to run after every update (widgets, loggers, checkpointing). An error
+// stops training and is returned by Train.
+func (t *Trainer) OnUpdate(fn func(UpdateInfo) error) { t.hooks.onUpdate = append(t.hooks.onUpdate, fn) }
+
+// Updates is the number of completed updates; EnvSteps the env_step counter.
+func (t *Trainer) Updates() int  { return t.update }
+func (t *Trainer) EnvSteps() int { return t.envStep }
+
+// Algorithm is the registry name of the trainer's algorithm.
+func (t *Trainer) Algorithm() string { return t.algo.Name() }
+
+// Config returns the run's configuration with every default filled in.
+func (t *Trainer) Config() RunConfig { return t.config }
+
+// Train runs n updates, stopping early (with the updates done so far kept) when ctx is
+// cancelled: an interrupted cell or a Ctrl-C loses at most the update in flight.
+func (t *Trainer) Train(ctx context.Context, n int) error {
+	for range n {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := t.Step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Step runs one update: a rollout on TasksPerUpdate tasks, then the algorithm's optimization.
+func (t *Trainer) Step() (Metrics, error) {
+	start := time.Now()
+	tasks := t.sampleTasks(t.update)
+	r, err := t.rollout(t.update, tasks)
+	if err != nil {
+		return nil, fmt.Errorf("update %d: %w", t.update+1, err)
+	}
+	m := Metrics{}
+	if t.common.KLBeta > 0 {
+		if err := t.klPenalty(r, m); err != nil {
+			return nil, fmt.Errorf("update %d: %w", t.update+1, err)
+		}
+	}
+	treeReturns(r, t.common.Gamma)
+	if err := t.algo.update(t, r, m); err != nil {
+		return nil, fmt.Errorf("update %d (%s): %w", t.update+1, t.algo.Name(), err)
+	}
+	t.update++
+	t.envStep += r.envSteps
+	t.lastRun = r
+	rolloutMetrics(r, m)
+	elapsed := time.Since(start).Seconds()
+	m[MetricUpdate] = float64(t.update)
+	m[MetricEnvStep] = float64(t.envStep)
+	m[MetricTimeUpdate] = elapsed
+	m[MetricTimeGeneration] = r.genTime.Seconds()
+	m[MetricTimeEnv] = r.envTime.Seconds()
+	m[MetricEnvStepsPerSec] = float64(r.envSteps) / elapsed
+	m[MetricTokensPerSec] = float64(r.tokens) / r.genTime.Seconds()
+	info := UpdateInfo{Update: t.update, EnvStep: t.envStep, Metrics: m, Samples: t.samples(r, 4)}
+	for _, fn := range t.hooks.onUpdate {
+		if err := fn(info); err != nil {
+			return m, fmt.Errorf("update %d hook: %w", t.update, err)
+		}
+	}
+	return m, nil
+}
+
+// sampleTasks draws the update's tasks without replacement where possible, from a stream that
+// depends only on the seed and the update number.
+func (t *Trainer) sampleTasks(update int) []int {
+	pool := make([]int, t.Env.NumTasks())
+	for i := range pool {
+		pool[i] = i
+	}
+	if s, ok := t.Env.(envs.EvalSplitter); ok {
+		pool = s.TrainTasks()
+	}
+	rng := rand.New(rand.NewPCG(t.common.Seed, mix(uint64(update), 0x7a5c)))
+	tasks := make([]int, t.common.TasksPerUpdate)
+	perm := rng.Perm(len(pool))
+	for i := range tasks {
+		tasks[i] = pool[perm[i%len(pool)]]
+	}
+	return tasks
+}
+
+// samples returns up to n joint actions of the first turn, for sample viewers.
+func (t *Trainer) samples(r *rollout, n int) []EpisodeSample {
+	var out []EpisodeSample
+	for _, level := range r.edges {
+		for _, e := range level {
+			if len(out) == n {
+				return out
+			}
+			s := EpisodeSample{Task: e.parent.task, Turn: e.parent.depth, Prompts: e.parent.prompts,
+				Reward: e.envReward, Parts: e.parts}
+			for i := range t.Agents {
+				s.Responses = append(s.Responses, e.parent.samples[i][e.pick[i]].Text)
+			}
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// klPenalty shapes every edge's reward with -KLBeta * sum_i KL_i, the k3 estimate of agent i's
+// response under its frozen initial policy.
+func (t *Trainer) klPenalty(r *rollout, m Metrics) error {
+	start := time.Now()
+	for i := range t.Agents {
+		var prompts, responses [][]int
+		var behavior [][]float64
+		for _, level := range r.levels {
+			for _, nd := range level {
+				for _, s := range nd.samples[i] {
+					prompts = append(prompts, nd.promptIDs[i])
+					responses = append(responses, s.Tokens)
+					behavior = append(behavior, s.LogProbs)
+				}
+			}
+		}
+		scores, err := t.refs[i].Score(prompts, responses)
+		if err != nil {
+			return fmt.Errorf("KL reference of %s: %w", t.Agents[i].Name, err)
+		}
+		row, sum := 0, 0.0
+		for _, level := range r.levels {
+			for _, nd := range level {
+				kls := make([]float64, len(nd.samples[i]))
+				for j := range kls {
+					kls[j] = KLk3(scores.LogProbs[row], behavior[row])
+					sum += kls[j]
+					row++
+				}
+				for _, e := range nd.edges {
+					e.reward -= t.common.KLBeta * kls[e.pick[i]]
+				}
+			}
+		}
+		m[agentMetric(i, "kl")] = sum / float64(row)
+	}
+	m[MetricTimeScoring] += time.Since(start).Seconds()
+	return nil
+}
+
+// errInvalidTopology is wrapped by errors about a critic topology that does not fit the
+// algorithm.
+var errInvalidTopology = errors.New("invalid critic topology")
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
