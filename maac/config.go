@@ -211,7 +211,10 @@ func (a *ActorCritic) validateWith(c *Common) error {
 }
 
 // Defaults fills unset fields; multiTurn selects the discount default.
-func (c *CCConfig) Defaults(multiTurn bool) { c.Common.defaults(multiTurn, false); c.ActorCritic.defaults() }
+func (c *CCConfig) Defaults(multiTurn bool) {
+	c.Common.defaults(multiTurn, false)
+	c.ActorCritic.defaults()
+}
 
 // Validate reports the first bad field and how to fix it.
 func (c *CCConfig) Validate(numAgents int) error {

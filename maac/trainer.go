@@ -71,7 +71,9 @@ type hooks struct {
 
 // OnUpdate registers fn to run after every update (widgets, loggers, checkpointing). An error
 // stops training and is returned by Train.
-func (t *Trainer) OnUpdate(fn func(UpdateInfo) error) { t.hooks.onUpdate = append(t.hooks.onUpdate, fn) }
+func (t *Trainer) OnUpdate(fn func(UpdateInfo) error) {
+	t.hooks.onUpdate = append(t.hooks.onUpdate, fn)
+}
 
 // Updates is the number of completed updates; EnvSteps the env_step counter.
 func (t *Trainer) Updates() int  { return t.update }

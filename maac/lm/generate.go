@@ -1,0 +1,368 @@
+package lm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// TextCodec is the part of a tokenizer generation needs (maac/tokenizer.Tokenizer satisfies it).
+type TextCodec interface {
+	Encode(text string) []int
+	Decode(ids []int) string
+}
+
+// GenerateConfig controls sampling. The zero value samples greedily up to 64 tokens.
+type GenerateConfig struct {
+	// MaxNewTokens caps the response length. Default 64.
+	MaxNewTokens int
+	// Temperature divides the logits before sampling; 0 means greedy (argmax).
+	Temperature float64
+	// TopK keeps the K most likely tokens; 0 keeps all.
+	TopK int
+	// TopP keeps the smallest set of most likely tokens whose probability reaches TopP (nucleus
+	// sampling, applied after TopK); 0 or 1 keeps all.
+	TopP float64
+	// StopTokens end a row when sampled, in addition to the config's EOS ids. The stop token is
+	// part of the returned Tokens (it is an action with a log-prob) but not of Text.
+	StopTokens []int
+	// IgnoreEOS disables stopping on the config's EOS ids (StopTokens still apply), e.g. for
+	// fixed-length generation in benchmarks.
+	IgnoreEOS bool
+	// Seed seeds the sampler: row i draws from PCG(Seed, i), so results are reproducible and do
+	// not depend on the other rows of the batch.
+	Seed uint64
+}
+
+// Validate reports a bad field.
+func (c GenerateConfig) Validate() error {
+	switch {
+	case c.MaxNewTokens < 0:
+		return fmt.Errorf("lm generate: MaxNewTokens must be >= 0, got %d", c.MaxNewTokens)
+	case c.Temperature < 0 || math.IsNaN(c.Temperature):
+		return fmt.Errorf("lm generate: Temperature must be >= 0 (0 = greedy), got %g", c.Temperature)
+	case c.TopK < 0:
+		return fmt.Errorf("lm generate: TopK must be >= 0 (0 = off), got %d", c.TopK)
+	case c.TopP < 0 || c.TopP > 1 || math.IsNaN(c.TopP):
+		return fmt.Errorf("lm generate: TopP must be in [0,1] (0 or 1 = off), got %g", c.TopP)
+	}
+	return nil
+}
+
+// Finish reasons of a Sample.
+const (
+	FinishStop   = "stop"   // a stop token was sampled
+	FinishLength = "length" // MaxNewTokens reached
+)
+
+// Sample is one generated response.
+type Sample struct {
+	// Tokens are the sampled ids, including a final stop token.
+	Tokens []int
+	// Text is the decoded response without the stop token (GenerateText only).
+	Text string
+	// LogProbs[k] = log pi(Tokens[k] | prompt, Tokens[:k]) under the model's softmax at
+	// temperature 1: the behavior log-prob that policy gradients and KL estimates need, and
+	// what TokenLogProbs recomputes.
+	LogProbs []float64
+	// SampleLogProbs[k] is the log-prob under the distribution actually sampled from
+	// (temperature, top-k, top-p applied; 0 for greedy).
+	SampleLogProbs []float64
+	// FinishReason is FinishStop or FinishLength.
+	FinishReason string
+}
+
+// GenerateText encodes the prompts with codec, generates, and fills Sample.Text.
+func (m *Model) GenerateText(codec TextCodec, prompts []string, cfg GenerateConfig) ([]Sample, error) {
+	ids := make([][]int, len(prompts))
+	for i, p := range prompts {
+		ids[i] = codec.Encode(p)
+	}
+	samples, err := m.Generate(ids, cfg)
+	if err != nil {
+		return nil, err
+	}
+	for i := range samples {
+		toks := samples[i].Tokens
+		if samples[i].FinishReason == FinishStop {
+			toks = toks[:len(toks)-1]
+		}
+		samples[i].Text = codec.Decode(toks)
+	}
+	return samples, nil
+}
+
+// roundUp rounds n up to a multiple of q (bucketing shapes limits recompilation).
+func roundUp(n, q int) int { return (n + q - 1) / q * q }
+
+func (m *Model) checkIDs(what string, row int, ids []int) error {
+	for k, id := range ids {
+		if id < 0 || id >= m.Config.VocabSize {
+			return fmt.Errorf("lm: %s %d: token %d at position %d is outside the vocabulary [0,%d)", what, row, id, k, m.Config.VocabSize)
+		}
+	}
+	return nil
+}
+
+// Generate samples one response per prompt (token ids) in one batch with a KV cache. Prompts are
+// left-padded with masks and per-row position ids, so each row gets the tokens it would get alone.
+func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(prompts) == 0 {
+		return nil, errors.New("lm generate: no prompts")
+	}
+	maxNew := cfg.MaxNewTokens
+	if maxNew == 0 {
+		maxNew = 64
+	}
+	longest := 0
+	for i, p := range prompts {
+		if len(p) == 0 {
+			return nil, fmt.Errorf("lm generate: prompt %d is empty", i)
+		}
+		if err := m.checkIDs("prompt", i, p); err != nil {
+			return nil, err
+		}
+		longest = max(longest, len(p))
+	}
+	stop := map[int]bool{}
+	for _, id := range cfg.StopTokens {
+		stop[id] = true
+	}
+	if !cfg.IgnoreEOS {
+		for _, id := range m.Config.EOSTokenIDs {
+			stop[id] = true
+		}
+	}
+	bsz := len(prompts)
+	plen := roundUp(longest, 8)
+	cacheLen := roundUp(plen+maxNew, 32)
+
+	ids := make([][]int32, bsz)
+	mask := make([][]int32, bsz)
+	pos := make([][]int32, bsz)
+	for b, p := range prompts {
+		ids[b] = make([]int32, plen)
+		mask[b] = make([]int32, plen)
+		off := plen - len(p)
+		for k, id := range p {
+			ids[b][off+k] = int32(id)
+			mask[b][off+k] = 1
+		}
+		pos[b] = []int32{int32(len(p))}
+	}
+	prefill, err := m.exec(fmt.Sprintf("prefill/%d", cacheLen), m.prefillGraph(cacheLen))
+	if err != nil {
+		return nil, err
+	}
+	outs, err := prefill.Exec(ids, mask)
+	if err != nil {
+		return nil, fmt.Errorf("lm generate: prefill: %w", err)
+	}
+	logits, caches := outs[0], outs[1:]
+
+	keyMask := make([][]int32, bsz)
+	for b := range keyMask {
+		keyMask[b] = make([]int32, cacheLen)
+		copy(keyMask[b], mask[b])
+	}
+	decode, err := m.exec(fmt.Sprintf("decode/%d", cacheLen), m.decodeGraph())
+	if err != nil {
+		return nil, err
+	}
+	samples := make([]Sample, bsz)
+	rngs := make([]*rand.Rand, bsz)
+	for b := range rngs {
+		rngs[b] = rand.New(rand.NewPCG(cfg.Seed, uint64(b)))
+	}
+	done := make([]bool, bsz)
+	tok := make([][]int32, bsz)
+	for step := range maxNew {
+		rows := logits.Value().([][]float32)
+		allDone := true
+		for b := range bsz {
+			if done[b] {
+				continue
+			}
+			id, lp, slp := sampleToken(rows[b], cfg, rngs[b])
+			s := &samples[b]
+			s.Tokens = append(s.Tokens, id)
+			s.LogProbs = append(s.LogProbs, lp)
+			s.SampleLogProbs = append(s.SampleLogProbs, slp)
+			tok[b] = []int32{int32(id)}
+			switch {
+			case stop[id]:
+				done[b], s.FinishReason = true, FinishStop
+			case step == maxNew-1:
+				done[b], s.FinishReason = true, FinishLength
+			default:
+				allDone = false
+			}
+		}
+		if allDone {
+			break
+		}
+		slot := plen + step
+		for b := range bsz {
+			keyMask[b][slot] = 1
+		}
+		args := []any{tok, pos, keyMask, int32(slot)}
+		for _, c := range caches {
+			d, err := DonateTensorBuffer(c, m.Backend, 0)
+			if err != nil {
+				return nil, fmt.Errorf("lm generate: %w", err)
+			}
+			args = append(args, d)
+		}
+		outs, err := decode.Exec(args...)
+		if err != nil {
+			return nil, fmt.Errorf("lm generate: decode step %d: %w", step, err)
+		}
+		logits, caches = outs[0], outs[1:]
+		for b := range bsz {
+			pos[b][0]++
+		}
+	}
+	return samples, nil
+}
+
+// prefillGraph: inputs ids [B,P], mask [B,P]; outputs the last position's logits [B,V] and, per
+// layer, key and value caches [B,cacheLen,KVH,hd] holding the prompt in slots [0,P).
+func (m *Model) prefillGraph(cacheLen int) model.CanonicalExecGraphFn {
+	return func(_ *model.Scope, g *Graph, in []*Node) []*Node {
+		ids, mask := in[0], in[1]
+		plen := ids.Shape().Dimensions[1]
+		allowed := causalMask(mask)
+		var caches []*Node
+		pad := func(x *Node) *Node {
+			return Pad(x, ScalarZero(g, x.DType()), compute.PadAxis{}, compute.PadAxis{End: cacheLen - plen}, compute.PadAxis{}, compute.PadAxis{})
+		}
+		hidden := m.decoder(ids, positionsFromMask(mask), func(_ int, k, v *Node) (*Node, *Node, *Node) {
+			caches = append(caches, pad(k), pad(v))
+			return k, v, allowed
+		})
+		last := SliceAxis(hidden, 1, AxisElem(plen-1))
+		logits := Reshape(m.Logits(last), ids.Shape().Dimensions[0], m.Config.VocabSize)
+		return append([]*Node{logits}, caches...)
+	}
+}
+
+// decodeGraph: inputs token [B,1], position [B,1], key mask [B,L], slot (scalar), then the 2*layers
+// caches; writes the token's keys/values at slot and returns logits [B,V] and the new caches.
+func (m *Model) decodeGraph() model.CanonicalExecGraphFn {
+	return func(_ *model.Scope, g *Graph, in []*Node) []*Node {
+		tok, pos, keyMask, slot := in[0], in[1], in[2], in[3]
+		caches := in[4:]
+		bsz, cacheLen := keyMask.Shape().Dimensions[0], keyMask.Shape().Dimensions[1]
+		allowed := BroadcastToDims(InsertAxes(ConvertDType(keyMask, dtypes.Bool), 1), bsz, 1, cacheLen)
+		zero := ScalarZero(g, dtypes.Int32)
+		slot = ConvertDType(slot, dtypes.Int32)
+		newCaches := make([]*Node, len(caches))
+		hidden := m.decoder(tok, pos, func(l int, k, v *Node) (*Node, *Node, *Node) {
+			kc := DynamicUpdateSlice(caches[2*l], k, []*Node{zero, slot, zero, zero})
+			vc := DynamicUpdateSlice(caches[2*l+1], v, []*Node{zero, slot, zero, zero})
+			newCaches[2*l], newCaches[2*l+1] = kc, vc
+			return kc, vc, allowed
+		})
+		logits := Reshape(m.Logits(hidden), bsz, m.Config.VocabSize)
+		return append([]*Node{logits}, newCaches...)
+	}
+}
+
+// sampleToken picks the next token from one row of logits and returns it with its log-prob under
+// the temperature-1 softmax and under the sampling distribution.
+func sampleToken(logits []float32, cfg GenerateConfig, rng *rand.Rand) (id int, logProb, sampleLogProb float64) {
+	lsm := logSoftmax64(logits, 1)
+	if cfg.Temperature == 0 {
+		best := 0
+		for i, v := range logits {
+			if v > logits[best] {
+				best = i
+			}
+		}
+		return best, lsm[best], 0
+	}
+	lt := logSoftmax64(logits, cfg.Temperature)
+	order := make([]int, 0, len(lt))
+	truncate := cfg.TopK > 0 || (cfg.TopP > 0 && cfg.TopP < 1)
+	if truncate {
+		// Sorting a 150k vocabulary per token is slow: only tokens with probability > e^-40 are
+		// sorted (the rest hold < V*4e-18, about 6e-13 of the mass), unless top-k needs more.
+		for i, v := range lt {
+			if v > -40 {
+				order = append(order, i)
+			}
+		}
+	}
+	if !truncate || len(order) < cfg.TopK {
+		order = order[:0]
+		for i := range lt {
+			order = append(order, i)
+		}
+	}
+	keep := len(order)
+	if truncate {
+		sort.SliceStable(order, func(a, b int) bool { return lt[order[a]] > lt[order[b]] })
+		if cfg.TopK > 0 && cfg.TopK < keep {
+			keep = cfg.TopK
+		}
+		if cfg.TopP > 0 && cfg.TopP < 1 {
+			// Renormalize over the top-k set, then keep tokens until the mass reaches TopP.
+			total := 0.0
+			for _, i := range order[:keep] {
+				total += math.Exp(lt[i])
+			}
+			cum := 0.0
+			for n, i := range order[:keep] {
+				cum += math.Exp(lt[i]) / total
+				if cum >= cfg.TopP {
+					keep = n + 1
+					break
+				}
+			}
+		}
+	}
+	kept := order[:keep]
+	total := 0.0
+	for _, i := range kept {
+		total += math.Exp(lt[i])
+	}
+	u := rng.Float64() * total
+	id = kept[len(kept)-1]
+	for _, i := range kept {
+		u -= math.Exp(lt[i])
+		if u < 0 {
+			id = i
+			break
+		}
+	}
+	return id, lsm[id], lt[id] - math.Log(total)
+}
+
+// logSoftmax64 returns log softmax(logits/temperature) in float64.
+func logSoftmax64(logits []float32, temperature float64) []float64 {
+	out := make([]float64, len(logits))
+	mx := math.Inf(-1)
+	for i, v := range logits {
+		out[i] = float64(v) / temperature
+		mx = math.Max(mx, out[i])
+	}
+	sum := 0.0
+	for _, v := range out {
+		sum += math.Exp(v - mx)
+	}
+	lse := mx + math.Log(sum)
+	for i := range out {
+		out[i] -= lse
+	}
+	return out
+}

@@ -1,0 +1,463 @@
+package lm
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/collm/collm/maac/safetensors"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	_ "github.com/gomlx/compute/gobackend" // the pure Go backend, the default here
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// Model is one causal LM whose weights live under its own scope of a model.Store, so several
+// agents and critics can share a Store (and a training graph). Variable names inside the scope are
+// the Hugging Face tensor names, e.g. "/agent_0/model.layers.0.self_attn.q_proj.weight".
+//
+// The graph-building methods (Hidden, Logits, TokenLogProbs, Values) panic on misuse, like GoMLX
+// layers; everything else returns errors. A Model is not safe for concurrent use.
+type Model struct {
+	// Config is the architecture; do not change it after construction.
+	Config Config
+	// Backend runs the model's own executors (generation, scoring).
+	Backend compute.Backend
+	// Store holds the variables.
+	Store *model.Store
+	// Scope is the absolute scope of the model's variables, e.g. "/agent_0".
+	Scope string
+
+	lora *LoRAConfig
+
+	mu    sync.Mutex
+	execs map[string]*model.Exec
+}
+
+// NewBackend returns the compute backend named by $GOMLX_BACKEND, defaulting to the pure Go
+// backend ("go", linked in by this package).
+func NewBackend() (b compute.Backend, err error) {
+	cfg := os.Getenv("GOMLX_BACKEND")
+	if cfg == "" {
+		cfg = "go"
+	}
+	defer func() { // compute.NewWithConfig panics on an unknown backend name
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("lm: backend %q (from $GOMLX_BACKEND): %v", cfg, r)
+		}
+	}()
+	b, err = compute.NewWithConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("lm: backend %q: %w", cfg, err)
+	}
+	return b, nil
+}
+
+func newModel(backend compute.Backend, store *model.Store, scope string, cfg Config) (*Model, error) {
+	if backend == nil || store == nil {
+		return nil, errors.New("lm: backend and store must not be nil")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	scope = "/" + strings.Trim(scope, "/")
+	if scope == "/" {
+		return nil, errors.New("lm: the model scope must be a name such as \"agent_0\", not the root")
+	}
+	for v := range store.Scope(scope).IterVariables() {
+		return nil, fmt.Errorf("lm: scope %q already holds variables (e.g. %q): use one scope per model", scope, v.Path())
+	}
+	return &Model{Config: cfg, Backend: backend, Store: store, Scope: scope, execs: map[string]*model.Exec{}}, nil
+}
+
+// NewRandom creates a model with freshly initialized weights (normal(0, 0.02) matrices, unit
+// norms, zero biases), drawn from a PCG generator seeded with seed.
+func NewRandom(backend compute.Backend, store *model.Store, scope string, cfg Config, seed uint64) (*Model, error) {
+	m, err := newModel(backend, store, scope, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x6c6d))
+	for _, w := range cfg.weightShapes() {
+		if err := m.createVariable(w.name, randomTensor(rng, w.shape, w.init, initStd)); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Load reads a Hugging Face checkpoint directory (config.json + safetensors, F32 or BF16 weights,
+// computed in float32) into the given scope. Value-head tensors ("v_head.*") are loaded when
+// present. Missing, misshaped or unexpected backbone tensors are errors naming the tensor.
+func Load(backend compute.Backend, store *model.Store, scope, dir string) (*Model, error) {
+	cfg, err := ReadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	tensorsByName, err := safetensors.LoadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("lm: loading weights from %s: %w", dir, err)
+	}
+	m, err := newModel(backend, store, scope, cfg)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, w := range cfg.weightShapes() {
+		want[w.name] = true
+		st, ok := tensorsByName[w.name]
+		if !ok {
+			return nil, fmt.Errorf("lm: %s: checkpoint lacks tensor %q that config.json (%s, %d layers) requires",
+				dir, w.name, cfg.Architecture, cfg.NumLayers)
+		}
+		t, err := fromSafetensor(st, w.shape)
+		if err != nil {
+			return nil, fmt.Errorf("lm: %s: %w", dir, err)
+		}
+		if err := m.createVariable(w.name, t); err != nil {
+			return nil, err
+		}
+	}
+	var extra []string
+	for name := range tensorsByName {
+		// HF ignores a stored lm_head.weight when the embeddings are tied; so do we.
+		if !want[name] && matchesFamily(name) && !(cfg.TieWordEmbeddings && name == "lm_head.weight") {
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		sort.Strings(extra)
+		return nil, fmt.Errorf("lm: %s: checkpoint has tensors config.json does not describe (config/weights mismatch): %s",
+			dir, strings.Join(extra[:min(len(extra), 5)], ", "))
+	}
+	if _, ok := tensorsByName[valueHeadNames[0]]; ok {
+		for _, w := range valueHeadShapes(cfg.HiddenSize) {
+			st, ok := tensorsByName[w.name]
+			if !ok {
+				return nil, fmt.Errorf("lm: %s: value head is incomplete, missing %q", dir, w.name)
+			}
+			t, err := fromSafetensor(st, w.shape)
+			if err != nil {
+				return nil, fmt.Errorf("lm: %s: %w", dir, err)
+			}
+			if err := m.createVariable(w.name, t); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+// LoadOrPreset returns NewRandom(preset, seed) when nameOrDir is a preset name ("tiny",
+// "small"), and Load(nameOrDir) otherwise.
+func LoadOrPreset(backend compute.Backend, store *model.Store, scope, nameOrDir string, seed uint64) (*Model, error) {
+	if cfg, err := Preset(nameOrDir); err == nil {
+		return NewRandom(backend, store, scope, cfg, seed)
+	}
+	if _, err := os.Stat(nameOrDir); err != nil {
+		return nil, fmt.Errorf("lm: model %q is neither a preset (%s) nor a readable directory: %w",
+			nameOrDir, strings.Join(PresetNames(), ", "), err)
+	}
+	return Load(backend, store, scope, nameOrDir)
+}
+
+// Save writes config.json and the weights (model.safetensors, or shards above 2 GB) to dir in the
+// config's torch_dtype, atomically per file. LoRA adapters are merged into the saved weights; a
+// value head is saved as "v_head.*" tensors next to the backbone.
+func (m *Model) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("lm: saving: %w", err)
+	}
+	var out []*safetensors.Tensor
+	for _, w := range m.Config.weightShapes() {
+		t, err := m.mergedWeight(w.name)
+		if err != nil {
+			return err
+		}
+		out = append(out, toSafetensor(w.name, t, m.Config.TorchDType))
+	}
+	if m.HasValueHead() {
+		for _, w := range valueHeadShapes(m.Config.HiddenSize) {
+			t, err := m.variable(w.name).Value()
+			if err != nil {
+				return fmt.Errorf("lm: saving %q: %w", w.name, err)
+			}
+			out = append(out, toSafetensor(w.name, t, m.Config.TorchDType))
+		}
+	}
+	if err := safetensors.SaveDir(dir, out, 2<<30, map[string]string{"format": "pt"}); err != nil {
+		return fmt.Errorf("lm: saving weights to %s: %w", dir, err)
+	}
+	return m.Config.WriteFile(filepath.Join(dir, "config.json"))
+}
+
+// createVariable adds a float32 variable named name (HF name) under the model scope.
+func (m *Model) createVariable(name string, t *tensors.Tensor) error {
+	if _, err := m.Store.CreateVariable(m.Scope+"/"+name, t); err != nil {
+		return fmt.Errorf("lm: creating variable %q: %w", name, err)
+	}
+	return nil
+}
+
+// variable returns the variable of the given HF name, or nil.
+func (m *Model) variable(name string) *model.Variable {
+	return m.Store.GetVariable(m.Scope + "/" + name)
+}
+
+// Variables returns the model's variables (backbone, adapters, value head) in creation order.
+func (m *Model) Variables() []*model.Variable {
+	var vs []*model.Variable
+	for v := range m.Store.Scope(m.Scope).IterVariables() {
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+// WeightTensor returns a copy of the float32 value of the named tensor (HF name).
+func (m *Model) WeightTensor(name string) ([]float32, []int, error) {
+	v := m.variable(name)
+	if v == nil {
+		return nil, nil, fmt.Errorf("lm: model %s has no tensor %q", m.Scope, name)
+	}
+	t, err := v.Value()
+	if err != nil {
+		return nil, nil, err
+	}
+	return tensors.MustCopyFlatData[float32](t), t.Shape().Dimensions, nil
+}
+
+// param returns the graph value of the named variable. It marks g as a training graph first: the
+// go backend otherwise embeds variables as constants, and an executor compiled once would keep
+// using the weights of the moment it was compiled. This model has no dropout, so the flag has no
+// other effect.
+func (m *Model) param(g *Graph, name string) *Node {
+	if !m.Store.IsTraining(g) {
+		m.Store.SetTraining(g, true)
+	}
+	v := m.variable(name)
+	if v == nil {
+		panic(fmt.Sprintf("lm: model %s has no variable %q", m.Scope, name))
+	}
+	return v.NodeValue(g)
+}
+
+// linear applies the HF Linear layer `name` (weight [out,in], optional bias, optional LoRA).
+func (m *Model) linear(x *Node, name string) *Node {
+	g := x.Graph()
+	w := m.param(g, name+".weight")
+	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+	if m.variable(name+".bias") != nil {
+		y = Add(y, ExpandLeftToRank(m.param(g, name+".bias"), y.Rank()))
+	}
+	if m.lora != nil && m.variable(name+".lora_A.weight") != nil {
+		a := m.param(g, name+".lora_A.weight") // [r, in]
+		b := m.param(g, name+".lora_B.weight") // [out, r]
+		low := DotGeneral(x, []int{x.Rank() - 1}, nil, a, []int{1}, nil)
+		low = DotGeneral(low, []int{low.Rank() - 1}, nil, b, []int{1}, nil)
+		y = Add(y, MulScalar(low, m.lora.scale()))
+	}
+	return y
+}
+
+// rmsNorm is HF's RMSNorm over the last axis, computed in float32.
+func rmsNorm(x, weight *Node, eps float64) *Node {
+	ms := ReduceAndKeep(Square(x), ReduceMean, -1)
+	// Rsqrt has no gradient in GoMLX; Div(x, Sqrt) does.
+	return Mul(Div(x, Sqrt(AddScalar(ms, eps))), ExpandLeftToRank(weight, x.Rank()))
+}
+
+// positionsFromMask returns the HF position ids of left- (or right-) padded rows: the number of
+// real tokens before each position, 0 on padding.
+func positionsFromMask(mask *Node) *Node {
+	m := ConvertDType(mask, dtypes.Int32)
+	return MaxScalar(SubScalar(CumSum(m, 1), 1), 0)
+}
+
+// rope returns cos and sin [B,T,1,headDim] for int32 positions [B,T] (HF rotate-half layout).
+func (m *Model) rope(positions *Node) (cos, sin *Node) {
+	g := positions.Graph()
+	hd := m.Config.HeadDim
+	inv := make([]float32, hd/2)
+	for i := range inv {
+		inv[i] = float32(1 / math.Pow(m.Config.RopeTheta, float64(2*i)/float64(hd)))
+	}
+	angles := Mul(InsertAxes(ConvertDType(positions, dtypes.Float32), -1), Reshape(Const(g, inv), 1, 1, hd/2)) // [B,T,hd/2]
+	emb := Concatenate([]*Node{angles, angles}, -1)
+	emb = InsertAxes(emb, 2) // [B,T,1,hd]
+	return Cos(emb), Sin(emb)
+}
+
+func applyRope(x, cos, sin *Node) *Node {
+	half := x.Shape().Dimensions[x.Rank()-1] / 2
+	x1 := SliceAxis(x, -1, AxisRange(0, half))
+	x2 := SliceAxis(x, -1, AxisRange(half))
+	rot := Concatenate([]*Node{Neg(x2), x1}, -1)
+	return Add(Mul(x, cos), Mul(rot, sin))
+}
+
+// attention computes grouped-query attention: q [B,T,H,hd], k and v [B,S,KVH,hd], allowed
+// [B,T,S] bool. Returns [B,T,H*hd].
+func (m *Model) attention(q, k, v, allowed *Node) *Node {
+	c := m.Config
+	dims := q.Shape().Dimensions
+	bsz, t := dims[0], dims[1]
+	groups := c.NumHeads / c.NumKVHeads
+	q = Reshape(q, bsz, t, c.NumKVHeads, groups, c.HeadDim)
+	// scores [B,KVH,T,G,S]
+	scores := DotGeneral(q, []int{4}, []int{0, 2}, k, []int{3}, []int{0, 2})
+	scores = MulScalar(scores, 1/math.Sqrt(float64(c.HeadDim)))
+	mask := InsertAxes(InsertAxes(allowed, 1), 3) // [B,1,T,1,S]
+	mask = BroadcastToShape(mask, shapes.Make(dtypes.Bool, scores.Shape().Dimensions...))
+	scores = Where(mask, scores, BroadcastToShape(Scalar(scores.Graph(), dtypes.Float32, -1e9), scores.Shape()))
+	probs := Softmax(scores, -1)
+	// out [B,KVH,T,G,hd]
+	out := DotGeneral(probs, []int{4}, []int{0, 1}, v, []int{1}, []int{0, 2})
+	out = TransposeAllAxes(out, 0, 2, 1, 3, 4) // [B,T,KVH,G,hd]
+	return Reshape(out, bsz, t, c.NumHeads*c.HeadDim)
+}
+
+// layerKV receives a layer's new keys and values [B,T,KVH,hd] and returns the keys, values and
+// attention mask [B,T,S] to attend over: the same tokens for a full forward, the cache for decoding.
+type layerKV func(layer int, k, v *Node) (keys, values, allowed *Node)
+
+// decoder runs embeddings and all blocks and returns the final-normalized hidden states [B,T,D].
+func (m *Model) decoder(ids, positions *Node, kv layerKV) *Node {
+	g := ids.Graph()
+	c := m.Config
+	if ids.Rank() != 2 {
+		panic(fmt.Sprintf("lm: ids must be [batch, seq], got %s", ids.Shape()))
+	}
+	ids = ConvertDType(ids, dtypes.Int32)
+	h := Gather(m.param(g, "model.embed_tokens.weight"), InsertAxes(ids, -1))
+	cos, sin := m.rope(positions)
+	dims := ids.Shape().Dimensions
+	bsz, t := dims[0], dims[1]
+	for l := range c.NumLayers {
+		p := fmt.Sprintf("model.layers.%d.", l)
+		x := rmsNorm(h, m.param(g, p+"input_layernorm.weight"), c.RMSNormEps)
+		q := Reshape(m.linear(x, p+"self_attn.q_proj"), bsz, t, c.NumHeads, c.HeadDim)
+		k := Reshape(m.linear(x, p+"self_attn.k_proj"), bsz, t, c.NumKVHeads, c.HeadDim)
+		v := Reshape(m.linear(x, p+"self_attn.v_proj"), bsz, t, c.NumKVHeads, c.HeadDim)
+		if c.QKNorm() {
+			q = rmsNorm(q, m.param(g, p+"self_attn.q_norm.weight"), c.RMSNormEps)
+			k = rmsNorm(k, m.param(g, p+"self_attn.k_norm.weight"), c.RMSNormEps)
+		}
+		q, k = applyRope(q, cos, sin), applyRope(k, cos, sin)
+		keys, values, allowed := kv(l, k, v)
+		h = Add(h, m.linear(m.attention(q, keys, values, allowed), p+"self_attn.o_proj"))
+		x = rmsNorm(h, m.param(g, p+"post_attention_layernorm.weight"), c.RMSNormEps)
+		gate := m.linear(x, p+"mlp.gate_proj")
+		up := m.linear(x, p+"mlp.up_proj")
+		h = Add(h, m.linear(Mul(Mul(gate, Sigmoid(gate)), up), p+"mlp.down_proj"))
+	}
+	return rmsNorm(h, m.param(g, "model.norm.weight"), c.RMSNormEps)
+}
+
+// causalMask returns allowed[b,t,s] = s <= t && mask[b,s] for a [B,T] mask.
+func causalMask(mask *Node) *Node {
+	g := mask.Graph()
+	t := mask.Shape().Dimensions[1]
+	row := Iota(g, shapes.Make(dtypes.Int32, t, t), 0)
+	col := Iota(g, shapes.Make(dtypes.Int32, t, t), 1)
+	causal := InsertAxes(GreaterOrEqual(row, col), 0) // [1,T,T]
+	keys := InsertAxes(ConvertDType(mask, dtypes.Bool), 1)
+	return LogicalAnd(BroadcastToDims(causal, mask.Shape().Dimensions[0], t, t), BroadcastToDims(keys, mask.Shape().Dimensions[0], t, t))
+}
+
+// Hidden returns the final-normalized hidden states [B,T,D] of token ids [B,T] (any integer
+// dtype) under mask [B,T] (1/true for real tokens, 0/false for padding; left or right padding).
+// Positions count the real tokens, so a padded row sees the positions it would have alone.
+// Graph-building function: usable inside any model.Exec graph, training graphs included.
+func (m *Model) Hidden(ids, mask *Node) *Node {
+	if !equalInts(mask.Shape().Dimensions, ids.Shape().Dimensions) {
+		panic(fmt.Sprintf("lm: mask %s must have the shape of ids %s", mask.Shape(), ids.Shape()))
+	}
+	allowed := causalMask(mask)
+	return m.decoder(ids, positionsFromMask(mask), func(_ int, k, v *Node) (*Node, *Node, *Node) {
+		return k, v, allowed
+	})
+}
+
+// Logits projects hidden states [...,D] to vocabulary logits [...,V] (lm_head, or the embedding
+// matrix when tied).
+func (m *Model) Logits(hidden *Node) *Node {
+	name := "lm_head.weight"
+	if m.Config.TieWordEmbeddings {
+		name = "model.embed_tokens.weight"
+	}
+	w := m.param(hidden.Graph(), name)
+	return DotGeneral(hidden, []int{hidden.Rank() - 1}, nil, w, []int{1}, nil)
+}
+
+// exec returns the model's cached executor for key, building it with fn on first use.
+func (m *Model) exec(key string, fn model.CanonicalExecGraphFn) (*model.Exec, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.execs[key]; ok {
+		return e, nil
+	}
+	e, err := model.NewExecCanonical(m.Backend, m.Store, fn, -1, -1, false, true, true)
+	if err != nil {
+		return nil, err
+	}
+	m.execs[key] = e
+	return e, nil
+}
+
+// resetExecs drops the cached executors (after the set of variables changed).
+func (m *Model) resetExecs() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.execs {
+		e.Finalize()
+	}
+	m.execs = map[string]*model.Exec{}
+}
+
+// Clone copies the model (backbone, value head, LoRA adapters and their trainable flags) into a
+// new scope of the same Store, e.g. a frozen reference policy for KL penalties, or N agents that
+// start from one pretrained checkpoint.
+func (m *Model) Clone(scope string) (*Model, error) {
+	c, err := newModel(m.Backend, m.Store, scope, m.Config)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range m.Variables() {
+		t, err := v.Value()
+		if err != nil {
+			return nil, fmt.Errorf("lm: cloning %q: %w", v.Path(), err)
+		}
+		t, err = t.LocalClone()
+		if err != nil {
+			return nil, fmt.Errorf("lm: cloning %q: %w", v.Path(), err)
+		}
+		name := strings.TrimPrefix(v.Path(), m.Scope+"/")
+		if err := c.createVariable(name, t); err != nil {
+			return nil, err
+		}
+		c.variable(name).SetTrainable(v.Trainable)
+	}
+	if m.lora != nil {
+		l := *m.lora
+		c.lora = &l
+	}
+	return c, nil
+}
+
+// SetTrainable marks every variable of the model trainable or frozen (e.g. false for a reference
+// policy that shares a Trainer's scopes). LoRA models keep their backbone frozen either way.
+func (m *Model) SetTrainable(trainable bool) {
+	for _, v := range m.Variables() {
+		frozenBase := m.lora != nil && !strings.Contains(v.Name(), ".lora_") && !strings.HasPrefix(v.Name(), "v_head.")
+		v.SetTrainable(trainable && !frozenBase)
+	}
+}

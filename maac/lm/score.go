@@ -1,0 +1,156 @@
+package lm
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+// TokenLogProbs returns, for ids [B,T] under mask [B,T] (1 = real token), logp [B,T] with
+// logp[b,t] = log p(ids[b,t] | ids[b,<t]) (natural log, temperature 1) and entropy [B,T], the
+// entropy of that predictive distribution p(.|ids[b,<t]). Both are 0 at t=0 and where mask is 0.
+// Graph-building function with gradients: a policy-gradient loss is
+// -ReduceSum(logp * responseMask * advantage) / n inside a Trainer loss.
+func (m *Model) TokenLogProbs(ids, mask *Node) (logp, entropy *Node) {
+	return m.TokenLogProbsFromLogits(m.Logits(m.Hidden(ids, mask)), ids, mask)
+}
+
+// TokenLogProbsFromLogits is TokenLogProbs for logits [B,T,V] already computed (e.g. when the same
+// forward pass also feeds a value head).
+func (m *Model) TokenLogProbsFromLogits(logits, ids, mask *Node) (logp, entropy *Node) {
+	g := ids.Graph()
+	dims := ids.Shape().Dimensions
+	bsz, t := dims[0], dims[1]
+	if t < 2 {
+		z := Zeros(g, shapes.Make(dtypes.Float32, bsz, t))
+		return z, z
+	}
+	lsm := LogSoftmax(SliceAxis(logits, 1, AxisRange(0, t-1))) // predicts ids[:,1:]
+	targets := ConvertDType(SliceAxis(ids, 1, AxisRange(1)), dtypes.Int32)
+	idxShape := shapes.Make(dtypes.Int32, bsz, t-1, 1)
+	indices := Concatenate([]*Node{Iota(g, idxShape, 0), Iota(g, idxShape, 1), InsertAxes(targets, -1)}, -1)
+	picked := Gather(lsm, indices)                // [B,T-1]
+	ent := Neg(ReduceSum(Mul(Exp(lsm), lsm), -1)) // [B,T-1]
+	fmask := ConvertDType(mask, dtypes.Float32)
+	zero := Zeros(g, shapes.Make(dtypes.Float32, bsz, 1))
+	logp = Mul(Concatenate([]*Node{zero, picked}, 1), fmask)
+	entropy = Mul(Concatenate([]*Node{zero, ent}, 1), fmask)
+	return logp, entropy
+}
+
+// Batch is a left-padded batch of prompt+response sequences, ready for graph inputs.
+type Batch struct {
+	// IDs [B][T] are the token ids (padding holds 0).
+	IDs [][]int32
+	// Mask [B][T] is 1 on real tokens.
+	Mask [][]int32
+	// ResponseMask [B][T] is 1 on response tokens (the actions whose log-probs a policy
+	// gradient sums).
+	ResponseMask [][]float32
+	// PromptEnd [B] is the index of each row's last prompt token (where CoLLM critics read V).
+	PromptEnd []int32
+	// SeqEnd [B] is the index of each row's last token (T-1 with left padding).
+	SeqEnd []int32
+	// ResponseStart [B] is the index of each row's first response token.
+	ResponseStart []int32
+}
+
+// PackBatch left-pads prompt+response pairs to a common length rounded up to a multiple of 8
+// (fewer distinct shapes, fewer compilations). responses may be nil (prompts only). Ids outside
+// the vocabulary and empty prompts are errors.
+func (m *Model) PackBatch(prompts, responses [][]int) (*Batch, error) {
+	if len(prompts) == 0 {
+		return nil, errors.New("lm: PackBatch: no prompts")
+	}
+	if responses != nil && len(responses) != len(prompts) {
+		return nil, fmt.Errorf("lm: PackBatch: %d prompts but %d responses", len(prompts), len(responses))
+	}
+	longest := 0
+	for i, p := range prompts {
+		if len(p) == 0 {
+			return nil, fmt.Errorf("lm: PackBatch: prompt %d is empty", i)
+		}
+		if err := m.checkIDs("prompt", i, p); err != nil {
+			return nil, err
+		}
+		n := len(p)
+		if responses != nil {
+			if err := m.checkIDs("response", i, responses[i]); err != nil {
+				return nil, err
+			}
+			n += len(responses[i])
+		}
+		longest = max(longest, n)
+	}
+	t := roundUp(longest, 8)
+	b := &Batch{}
+	for i, p := range prompts {
+		var r []int
+		if responses != nil {
+			r = responses[i]
+		}
+		ids, mask, rm := make([]int32, t), make([]int32, t), make([]float32, t)
+		off := t - len(p) - len(r)
+		for k, id := range p {
+			ids[off+k], mask[off+k] = int32(id), 1
+		}
+		for k, id := range r {
+			ids[off+len(p)+k], mask[off+len(p)+k], rm[off+len(p)+k] = int32(id), 1, 1
+		}
+		b.IDs, b.Mask, b.ResponseMask = append(b.IDs, ids), append(b.Mask, mask), append(b.ResponseMask, rm)
+		b.PromptEnd = append(b.PromptEnd, int32(off+len(p)-1))
+		b.SeqEnd = append(b.SeqEnd, int32(t-1))
+		b.ResponseStart = append(b.ResponseStart, int32(off+len(p)))
+	}
+	return b, nil
+}
+
+// Scores are per-token log-probs and entropies of responses, one slice per row (len = response length).
+type Scores struct {
+	LogProbs [][]float64
+	Entropy  [][]float64
+}
+
+// Score computes log p(response tokens | prompt) and the predictive entropies for each pair in
+// one batched forward pass (no gradients; uses the current weights).
+func (m *Model) Score(prompts, responses [][]int) (*Scores, error) {
+	if responses == nil {
+		return nil, errors.New("lm: Score needs responses")
+	}
+	b, err := m.PackBatch(prompts, responses)
+	if err != nil {
+		return nil, err
+	}
+	e, err := m.exec("score", func(_ *model.Scope, _ *Graph, in []*Node) []*Node {
+		lp, ent := m.TokenLogProbs(in[0], in[1])
+		return []*Node{lp, ent}
+	})
+	if err != nil {
+		return nil, err
+	}
+	outs, err := e.Exec(b.IDs, b.Mask)
+	if err != nil {
+		return nil, fmt.Errorf("lm: Score: %w", err)
+	}
+	lp, ent := outs[0].Value().([][]float32), outs[1].Value().([][]float32)
+	s := &Scores{}
+	for i := range prompts {
+		start := int(b.ResponseStart[i])
+		n := len(responses[i])
+		s.LogProbs = append(s.LogProbs, toF64(lp[i][start:start+n]))
+		s.Entropy = append(s.Entropy, toF64(ent[i][start:start+n]))
+	}
+	return s, nil
+}
+
+func toF64(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
