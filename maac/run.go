@@ -249,8 +249,9 @@ func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
 		t.Agents = append(t.Agents, a)
 	}
 	if common.KLBeta > 0 {
-		for i, as := range cfg.Agents {
-			ref, err := lm.LoadOrPreset(be, t.Store, fmt.Sprintf("ref_agent_%d", i), as.Model, common.Seed+uint64(i)*7919)
+		// The KL reference is a frozen copy of each initial actor.
+		for i, a := range t.Agents {
+			ref, err := a.Model.Clone(fmt.Sprintf("ref_agent_%d", i))
 			if err != nil {
 				return nil, fmt.Errorf("KL reference of agent %d: %w", i, err)
 			}

@@ -65,14 +65,29 @@ type EpisodeSample struct {
 	Parts     map[string]float64
 }
 
+// Episode is one played episode of an update: the first path from a root, turn by turn.
+type Episode struct {
+	Update int
+	Task   int
+	Turns  []EpisodeSample
+	Return float64 // the undiscounted sum of the environment rewards along the path
+}
+
 type hooks struct {
-	onUpdate []func(UpdateInfo) error
+	onUpdate  []func(UpdateInfo) error
+	onEpisode []func(Episode) error
 }
 
 // OnUpdate registers fn to run after every update (widgets, loggers, checkpointing). An error
 // stops training and is returned by Train.
 func (t *Trainer) OnUpdate(fn func(UpdateInfo) error) {
 	t.hooks.onUpdate = append(t.hooks.onUpdate, fn)
+}
+
+// OnEpisode registers fn to run after every update for one episode per task of the update (the
+// first path of each rollout tree), for transcripts and sample viewers.
+func (t *Trainer) OnEpisode(fn func(Episode) error) {
+	t.hooks.onEpisode = append(t.hooks.onEpisode, fn)
 }
 
 // Updates is the number of completed updates; EnvSteps the env_step counter.
@@ -129,6 +144,14 @@ func (t *Trainer) Step() (Metrics, error) {
 	m[MetricTimeEnv] = r.envTime.Seconds()
 	m[MetricEnvStepsPerSec] = float64(r.envSteps) / elapsed
 	m[MetricTokensPerSec] = float64(r.tokens) / r.genTime.Seconds()
+	for _, root := range r.roots {
+		ep := t.episode(root)
+		for _, fn := range t.hooks.onEpisode {
+			if err := fn(ep); err != nil {
+				return m, fmt.Errorf("update %d episode hook: %w", t.update, err)
+			}
+		}
+	}
 	info := UpdateInfo{Update: t.update, EnvStep: t.envStep, Metrics: m, Samples: t.samples(r, 4)}
 	for _, fn := range t.hooks.onUpdate {
 		if err := fn(info); err != nil {
@@ -165,15 +188,26 @@ func (t *Trainer) samples(r *rollout, n int) []EpisodeSample {
 			if len(out) == n {
 				return out
 			}
-			s := EpisodeSample{Task: e.parent.task, Turn: e.parent.depth, Prompts: e.parent.prompts,
-				Reward: e.envReward, Parts: e.parts}
-			for i := range t.Agents {
-				s.Responses = append(s.Responses, e.parent.samples[i][e.pick[i]].Text)
-			}
-			out = append(out, s)
+			out = append(out, sampleOf(e))
 		}
 	}
 	return out
+}
+
+func sampleOf(e *edge) EpisodeSample {
+	return EpisodeSample{Task: e.parent.task, Turn: e.parent.depth, Prompts: e.parent.prompts,
+		Responses: edgeResponses(e), Reward: e.envReward, Parts: e.parts}
+}
+
+// episode follows the first joint action of every turn from root.
+func (t *Trainer) episode(root *node) Episode {
+	ep := Episode{Update: t.update, Task: root.task}
+	for nd := root; nd != nil && len(nd.edges) > 0; nd = nd.edges[0].child {
+		e := nd.edges[0]
+		ep.Turns = append(ep.Turns, sampleOf(e))
+		ep.Return += e.envReward
+	}
+	return ep
 }
 
 // klPenalty shapes every edge's reward with -KLBeta * sum_i KL_i, the k3 estimate of agent i's

@@ -1,0 +1,451 @@
+package maac
+
+import (
+	"errors"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/collm/collm/envs"
+	_ "github.com/collm/collm/envs/toy"
+	"github.com/collm/collm/maac/lm"
+)
+
+// fast is a config for tiny agents on toy-coord: one-token actions, full-temperature sampling
+// (a model from scratch must explore) and a learning rate that moves a tiny model.
+func fast(seed uint64) Common {
+	return Common{NumGenerations: 4, TasksPerUpdate: 4, MaxNewTokens: 1, Temperature: 1, TopP: 1,
+		ActorLR: 3e-3, Seed: seed}
+}
+
+func runConfig(algo string, envOpts map[string]string, seed uint64) RunConfig {
+	cfg := RunConfig{Env: "toy-coord", EnvOptions: envOpts, Algorithm: algo}
+	ac := ActorCritic{CriticLR: 3e-3}
+	switch algo {
+	case "cc", "ac":
+		cfg.CC = &CCConfig{Common: fast(seed), ActorCritic: ac}
+	case "dc", "dc-shared":
+		cfg.DC = &DCConfig{Common: fast(seed), ActorCritic: ac}
+	default:
+		cfg.MC = &MCConfig{Common: fast(seed)}
+	}
+	return cfg
+}
+
+func mustBuild(t *testing.T, cfg RunConfig) *Trainer {
+	t.Helper()
+	tr, err := Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(c *MCConfig)
+		want   string
+	}{
+		{"joint mode", func(c *MCConfig) { c.JointMode = "zip" }, "joint_mode"},
+		{"gamma", func(c *MCConfig) { c.Gamma = 1.5 }, "gamma=1.5"},
+		{"top_p", func(c *MCConfig) { c.TopP = 2 }, "top_p"},
+		{"epochs without clip", func(c *MCConfig) { c.Epochs = 3 }, "needs ppo_clip"},
+		{"micro-batches", func(c *MCConfig) { c.GradVarMicroBatches = 1 }, "grad_var_micro_batches"},
+		{"rloo with one sample", func(c *MCConfig) { c.NumGenerations = 1; c.Baseline = BaselineRLOO }, "needs num_generations >= 2"},
+		{"chains with a baseline", func(c *MCConfig) { c.Branching = "chains" }, "use branching=tree"},
+		{"cross explosion", func(c *MCConfig) { c.JointMode = "cross"; c.NumGenerations = 100 }, "lower num_generations"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := MCConfig{}
+			tt.mutate(&c)
+			c.Defaults(false)
+			err := c.Validate(2)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+	var zero MCConfig
+	zero.Defaults(true)
+	if err := zero.Validate(2); err != nil || zero.Gamma != 0.9 || zero.NumGenerations != 4 {
+		t.Errorf("zero config + defaults: %v, %+v", err, zero)
+	}
+	cc := CCConfig{ActorCritic: ActorCritic{Targets: "gae"}}
+	cc.Defaults(true)
+	if err := cc.Validate(2); err != nil {
+		t.Errorf("gae on chains: %v", err)
+	}
+	cc.Branching = "tree"
+	if err := cc.Validate(2); err == nil || !strings.Contains(err.Error(), "branching=chains") {
+		t.Errorf("gae on a tree: err = %v", err)
+	}
+}
+
+func TestTopologyAndAgents(t *testing.T) {
+	tests := []struct {
+		algo     string
+		topology Topology
+		env      map[string]string
+		want     string
+	}{
+		{"cc", CriticNone, nil, "needs a critic"},
+		{"magrpo", CriticCentralized, nil, "uses no critic"},
+		{"cc", CriticDecentralized, nil, "use algorithm dc"},
+		{"cc", "sideways", nil, "want centralized"},
+		{"grpo", "", nil, "single-agent baseline"},
+		{"pgpo", "", nil, "unknown algorithm"},
+	}
+	for _, tt := range tests {
+		cfg := runConfig(tt.algo, tt.env, 1)
+		cfg.Topology = tt.topology
+		_, err := Build(cfg)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s with %q: err = %v, want %q", tt.algo, tt.topology, err, tt.want)
+		}
+		if tt.topology != "" && tt.topology != "sideways" && !errors.Is(err, errInvalidTopology) {
+			t.Errorf("%s with %q: error does not wrap errInvalidTopology", tt.algo, tt.topology)
+		}
+	}
+	cfg := runConfig("dc", nil, 1)
+	cfg.Topology = CriticDecentralizedShared
+	tr := mustBuild(t, cfg)
+	if tr.Algorithm() != "dc-shared" || !tr.Agents[0].Model.HasValueHead() {
+		t.Errorf("dc with the shared topology built %s (value head %v)", tr.Algorithm(), tr.Agents[0].Model.HasValueHead())
+	}
+	cfg = runConfig("cc", nil, 1)
+	cfg.Agents = []AgentSpec{{Model: "tiny"}}
+	if _, err := Build(cfg); err == nil || !strings.Contains(err.Error(), "needs 2 agents, got 1") {
+		t.Errorf("agent count mismatch: err = %v", err)
+	}
+}
+
+func TestRolloutShapes(t *testing.T) {
+	env := map[string]string{"turns": "2"}
+	tests := []struct {
+		joint, branching string
+		envSteps         int // per task
+	}{
+		{"aligned", "tree", 2 + 2*2}, // root: K=2 joint actions; each child: 2 more
+		{"cross", "tree", 4 + 4*4},   // K^n = 4 per node
+		{"aligned", "chains", 2 + 2}, // root expands, then one sample per node
+	}
+	for _, tt := range tests {
+		cfg := runConfig("mareinforce", env, 1)
+		cfg.MC.NumGenerations, cfg.MC.TasksPerUpdate = 2, 3
+		cfg.MC.JointMode, cfg.MC.Branching = tt.joint, tt.branching
+		tr := mustBuild(t, cfg)
+		r, err := tr.rollout(0, tr.sampleTasks(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.envSteps != 3*tt.envSteps || len(r.levels) != 2 {
+			t.Errorf("%s/%s: %d env steps over %d levels, want %d over 2", tt.joint, tt.branching, r.envSteps, len(r.levels), 3*tt.envSteps)
+		}
+		for _, e := range r.edges[1] {
+			if e.child != nil {
+				t.Errorf("%s/%s: an edge of the last turn has a child", tt.joint, tt.branching)
+			}
+		}
+	}
+}
+
+// TestTreeReturns checks R_t = r_t + gamma * mean(children's R_{t+1}) on a hand-made tree.
+func TestTreeReturns(t *testing.T) {
+	leaf := func(r float64) *edge { return &edge{reward: r, envReward: r} }
+	child := &node{edges: []*edge{leaf(1), leaf(3)}}
+	root := &node{}
+	a := &edge{parent: root, reward: 0.5, envReward: 0.5, child: child}
+	b := &edge{parent: root, reward: -1, envReward: -1}
+	root.edges = []*edge{a, b}
+	r := &rollout{edges: [][]*edge{{a, b}, child.edges}}
+	treeReturns(r, 0.9)
+	if !near(a.ret, 0.5+0.9*2) || !near(b.ret, -1) || !near(a.episodeRet, 2.5) {
+		t.Errorf("returns a=%v b=%v episode a=%v", a.ret, b.ret, a.episodeRet)
+	}
+	adv := GroupAdvantages([]float64{a.ret, b.ret}, BaselineMean)
+	if !near(adv[0], (a.ret-b.ret)/2) {
+		t.Errorf("advantage %v", adv)
+	}
+}
+
+func metricsOf(t *testing.T, tr *Trainer, n int) []Metrics {
+	t.Helper()
+	var out []Metrics
+	for range n {
+		m, err := tr.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		clean := Metrics{}
+		for k, v := range m {
+			if !strings.HasPrefix(k, "time/") && !strings.HasPrefix(k, "throughput/") {
+				clean[k] = v
+			}
+		}
+		out = append(out, clean)
+	}
+	return out
+}
+
+func sameMetrics(t *testing.T, what string, a, b []Metrics) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d vs %d updates", what, len(a), len(b))
+	}
+	for i := range a {
+		for _, k := range sortedKeys(a[i]) {
+			if va, vb := a[i][k], b[i][k]; va != vb && !(math.IsNaN(va) && math.IsNaN(vb)) {
+				t.Fatalf("%s: update %d metric %s: %v vs %v", what, i+1, k, va, vb)
+			}
+		}
+		if len(a[i]) != len(b[i]) {
+			t.Fatalf("%s: update %d has %d vs %d metrics", what, i+1, len(a[i]), len(b[i]))
+		}
+	}
+}
+
+func TestSameSeedSameMetrics(t *testing.T) {
+	algos := []string{"cc", "dc-shared", "magrpo"}
+	if testing.Short() {
+		algos = algos[:1]
+	}
+	for _, algo := range algos {
+		cfg := runConfig(algo, map[string]string{"turns": "2"}, 7)
+		a := metricsOf(t, mustBuild(t, cfg), 3)
+		b := metricsOf(t, mustBuild(t, cfg), 3)
+		sameMetrics(t, algo, a, b)
+	}
+}
+
+func TestResumeEqualsUninterrupted(t *testing.T) {
+	algos := []string{"cc", "dc", "magrpo"}
+	if testing.Short() {
+		algos = algos[:1]
+	}
+	for _, algo := range algos {
+		cfg := runConfig(algo, map[string]string{"turns": "2"}, 11)
+		straight := metricsOf(t, mustBuild(t, cfg), 4)
+
+		dir := t.TempDir()
+		tr, rd, err := Create(filepath.Join(dir, "run"), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := metricsOf(t, tr, 2)
+		if err := tr.SaveCheckpoint(rd.CheckpointPath()); err != nil {
+			t.Fatal(err)
+		}
+		metricsOf(t, tr, 1) // an update after the checkpoint, lost in the "crash"
+		rd.Close()
+
+		resumed, rd2, err := Resume(filepath.Join(dir, "run"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resumed.Updates() != 2 {
+			t.Fatalf("resumed at update %d, want 2", resumed.Updates())
+		}
+		second := metricsOf(t, resumed, 2)
+		rd2.Close()
+		sameMetrics(t, algo+" resume", straight, append(first, second...))
+		logged, err := ReadMetrics(filepath.Join(dir, "run", "metrics.jsonl"))
+		if err != nil || len(logged) != 4 || logged[3][MetricUpdate] != 4 {
+			t.Fatalf("metrics.jsonl after resume: %d lines (%v), want updates 1..4", len(logged), err)
+		}
+	}
+}
+
+func TestRunDirErrors(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := runConfig("magrpo", nil, 1)
+	_, rd, err := Create(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Resume(dir); err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Errorf("second open of a locked run: err = %v", err)
+	}
+	rd.Close()
+	if _, _, err := Create(dir, cfg); err == nil || !strings.Contains(err.Error(), "already holds a run") {
+		t.Errorf("Create over a run: err = %v", err)
+	}
+	if _, _, err := Resume(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a collm run") {
+		t.Errorf("Resume of an empty dir: err = %v", err)
+	}
+}
+
+// nanEnv wraps toy-coord and returns NaN on turn 1.
+type nanEnv struct{ envs.Env }
+type nanState struct{ envs.State }
+
+func (e nanEnv) Reset(task int, seed int64) (envs.State, error) {
+	s, err := e.Env.Reset(task, seed)
+	return nanState{s}, err
+}
+
+func (s nanState) Step(r []string) (envs.Transition, error) {
+	tr, err := s.State.Step(r)
+	tr.Reward = math.NaN()
+	return tr, err
+}
+
+func TestNaNRewardIsAnError(t *testing.T) {
+	base, err := envs.New("toy-coord", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fast(1)
+	tr, err := NewRun().EnvValue(nanEnv{base}).Algorithm("magrpo").MC(MCConfig{Common: c}).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tr.Step()
+	if err == nil || !strings.Contains(err.Error(), "env toy-coord") || !strings.Contains(err.Error(), "rewards must be finite") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// longEnv wraps toy-coord with prompts longer than the tiny model's 256-token context.
+type longEnv struct{ envs.Env }
+type longState struct{ envs.State }
+
+func (e longEnv) Reset(task int, seed int64) (envs.State, error) {
+	s, err := e.Env.Reset(task, seed)
+	return longState{s}, err
+}
+
+func (s longState) Prompts() []string {
+	ps := s.State.Prompts()
+	for i := range ps {
+		ps[i] = strings.Repeat("feedback ", 40) + ps[i]
+	}
+	return ps
+}
+
+func TestLongPromptsAreTruncated(t *testing.T) {
+	cfg := runConfig("magrpo", nil, 1)
+	cfg.MC.MaxNewTokens = 250 // leaves 6 tokens of the 256-token context for the prompt
+	if _, err := Build(cfg); err == nil || !strings.Contains(err.Error(), "lower max_new_tokens") {
+		t.Fatalf("err = %v", err)
+	}
+	base, err := envs.New("toy-coord", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewRun().EnvValue(longEnv{base}).Algorithm("magrpo").MC(MCConfig{Common: fast(1)}).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tr.rollout(0, tr.sampleTasks(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.truncated != 2*len(r.roots) {
+		t.Errorf("%d prompts reported truncated, want %d", r.truncated, 2*len(r.roots))
+	}
+	for _, nd := range r.roots {
+		ids := nd.promptIDs[0]
+		if text := tr.Agents[0].Tokenizer.Decode(ids); len(ids) != 255 || !strings.HasSuffix(text, "turn 0:") {
+			t.Errorf("kept %d prompt tokens ending %q; want the last 255, ending with the task line", len(ids), text[len(text)-10:])
+		}
+	}
+}
+
+// TestOptionsRun runs two updates with each optional knob and checks its metrics appear.
+func TestOptionsRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("option runs skipped in -short mode")
+	}
+	env := map[string]string{"turns": "2"}
+	tests := []struct {
+		name   string
+		cfg    func() RunConfig
+		metric string
+	}{
+		{"kl", func() RunConfig { c := runConfig("magrpo", env, 1); c.MC.KLBeta = 0.1; return c }, "agent/1/kl"},
+		{"ppo epochs", func() RunConfig { c := runConfig("cc", env, 1); c.CC.PPOClip, c.CC.Epochs = 0.2, 2; return c }, "agent/0/policy_loss"},
+		{"gae", func() RunConfig { c := runConfig("cc", env, 1); c.CC.Targets = "gae"; return c }, MetricExplainedVariance},
+		{"nstep", func() RunConfig { c := runConfig("dc", env, 1); c.DC.Targets = "nstep"; return c }, "critic/1/value_loss"},
+		{"cc q critic", func() RunConfig { c := runConfig("cc", env, 1); c.CC.CriticType = "q"; return c }, MetricValueLoss},
+		{"dc q critic", func() RunConfig { c := runConfig("dc", env, 1); c.DC.CriticType = "q"; return c }, "critic/0/value_loss"},
+		{"cross joint", func() RunConfig { c := runConfig("marloo", env, 1); c.MC.JointMode, c.MC.NumGenerations = "cross", 2; return c }, "agent/0/advantage/std"},
+		{"early stop", func() RunConfig { c := runConfig("cc", env, 1); c.CC.EarlyStopReward = 0.01; return c }, MetricReturnMean},
+		{"no grad variance", func() RunConfig { c := runConfig("cc", env, 1); c.CC.GradVarMicroBatches = -1; return c }, "agent/0/grad_norm"},
+		{"lora", func() RunConfig {
+			c := runConfig("cc", env, 1)
+			c.Agents = []AgentSpec{{Model: "tiny", LoRA: &lm.LoRAConfig{Rank: 4}}, {Model: "tiny", LoRA: &lm.LoRAConfig{Rank: 4}}}
+			return c
+		}, "agent/1/grad_norm"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := mustBuild(t, tt.cfg())
+			ms := metricsOf(t, tr, 2)
+			if _, ok := ms[1][tt.metric]; !ok {
+				t.Errorf("metric %s missing: %v", tt.metric, sortedKeys(ms[1]))
+			}
+			_, measured := ms[1]["grad/agent/0/variance"]
+			if want := tt.name != "no grad variance"; measured != want {
+				t.Errorf("gradient variance measured = %v, want %v", measured, want)
+			}
+		})
+	}
+}
+
+// TestAlgorithmsLearn trains every algorithm from random tiny agents on toy-coord and checks
+// that the episode return rose clearly above the random policy's.
+func TestAlgorithmsLearn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("training test skipped in -short mode")
+	}
+	tests := []struct {
+		algo string
+		env  map[string]string
+	}{
+		{"cc", map[string]string{"tasks": "2"}},
+		{"dc", map[string]string{"tasks": "2"}},
+		{"dc-shared", map[string]string{"tasks": "2"}},
+		{"magrpo", map[string]string{"tasks": "2"}},
+		{"marloo", map[string]string{"tasks": "2"}},
+		{"maremax", map[string]string{"tasks": "2"}},
+		{"mareinforce", map[string]string{"tasks": "2"}},
+		{"grpo", map[string]string{"tasks": "2", "agents": "1"}},
+		{"ac", map[string]string{"tasks": "2", "agents": "1"}},
+		{"cc", map[string]string{"tasks": "1", "turns": "3"}},
+		{"magrpo", map[string]string{"tasks": "1", "turns": "3"}},
+		{"cc", map[string]string{"tasks": "1", "turns": "3", "sparse": "true"}},
+	}
+	for _, tt := range tests {
+		name := tt.algo
+		for _, k := range sortedKeys(tt.env) {
+			name += "," + k + "=" + tt.env[k]
+		}
+		t.Run(name, func(t *testing.T) {
+			cfg := runConfig(tt.algo, tt.env, 3)
+			if cfg.MC != nil && tt.env["turns"] != "" {
+				cfg.MC.NumGenerations, cfg.MC.TasksPerUpdate = 2, 2 // a tree of K^turns leaves per task
+			}
+			tr := mustBuild(t, cfg)
+			ms := metricsOf(t, tr, 60)
+			mean := func(ms []Metrics) float64 {
+				s := 0.0
+				for _, m := range ms {
+					s += m[MetricEpisodeReturnMean]
+				}
+				return s / float64(len(ms))
+			}
+			before, after := mean(ms[:5]), mean(ms[len(ms)-5:])
+			turns := float64(tr.Env.Spec().MaxTurns)
+			if tt.env["sparse"] == "true" {
+				turns = 1
+			}
+			t.Logf("%s: episode return %.3f -> %.3f (optimum %.0f)", name, before, after, turns)
+			if after < before+0.15*turns {
+				t.Errorf("%s did not learn: episode return %.3f -> %.3f", name, before, after)
+			}
+		})
+	}
+}
