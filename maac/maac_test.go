@@ -371,7 +371,11 @@ func TestOptionsRun(t *testing.T) {
 		{"nstep", func() RunConfig { c := runConfig("dc", env, 1); c.DC.Targets = "nstep"; return c }, "critic/1/value_loss"},
 		{"cc q critic", func() RunConfig { c := runConfig("cc", env, 1); c.CC.CriticType = "q"; return c }, MetricValueLoss},
 		{"dc q critic", func() RunConfig { c := runConfig("dc", env, 1); c.DC.CriticType = "q"; return c }, "critic/0/value_loss"},
-		{"cross joint", func() RunConfig { c := runConfig("marloo", env, 1); c.MC.JointMode, c.MC.NumGenerations = "cross", 2; return c }, "agent/0/advantage/std"},
+		{"cross joint", func() RunConfig {
+			c := runConfig("marloo", env, 1)
+			c.MC.JointMode, c.MC.NumGenerations = "cross", 2
+			return c
+		}, "agent/0/advantage/std"},
 		{"early stop", func() RunConfig { c := runConfig("cc", env, 1); c.CC.EarlyStopReward = 0.01; return c }, MetricReturnMean},
 		{"no grad variance", func() RunConfig { c := runConfig("cc", env, 1); c.CC.GradVarMicroBatches = -1; return c }, "agent/0/grad_norm"},
 		{"lora", func() RunConfig {
