@@ -23,6 +23,7 @@ demo: install
 
 test: build
 	$(COLLM) kernel install --test-tools
+	bash maac/tokenizer/testdata/fetch_reference.sh
 	@unformatted=$$(gofmt -l $(GO_DIRS)); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
 	COLLM_REQUIRE_TOOLS=1 go test -timeout 30m ./...

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -151,7 +152,11 @@ func SaveDir(dir string, tensors []*Tensor, maxShardBytes int64, metadata map[st
 	if err != nil {
 		return fmt.Errorf("safetensors: %s: %w", IndexFileName, err)
 	}
-	if err := writeAtomic(filepath.Join(dir, IndexFileName), append(raw, '\n')); err != nil {
+	err = writeAtomic(filepath.Join(dir, IndexFileName), func(w io.Writer) error {
+		_, err := w.Write(append(raw, '\n'))
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}
 	return removeStale(dir, keep)

@@ -1,11 +1,13 @@
 package safetensors
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -50,6 +52,10 @@ func Parse(data []byte) (*File, error) {
 	body := data[8+n:]
 	if len(header) == 0 || header[0] != '{' {
 		return nil, fmt.Errorf("header does not start with '{'")
+	}
+	if !utf8.Valid(header) {
+		// encoding/json would silently turn the bad bytes of a name into U+FFFD.
+		return nil, fmt.Errorf("header is not valid UTF-8")
 	}
 	entries, metadata, err := decodeHeader(header)
 	if err != nil {
@@ -216,26 +222,46 @@ func ReadFile(path string) (*File, error) {
 // It returns an error for an invalid tensor (unknown dtype, Data not matching the shape, empty or
 // reserved name) or a name used twice.
 func Marshal(tensors []*Tensor, metadata map[string]string) ([]byte, error) {
+	header, sorted, err := encodeHeader(tensors, metadata)
+	if err != nil {
+		return nil, err
+	}
+	size := len(header)
+	for _, t := range sorted {
+		size += len(t.Data)
+	}
+	out := make([]byte, 0, size)
+	out = append(out, header...)
+	for _, t := range sorted {
+		out = append(out, t.Data...)
+	}
+	return out, nil
+}
+
+// encodeHeader validates the tensors and returns the length field and header, and the tensors
+// in the order their data must follow.
+func encodeHeader(tensors []*Tensor, metadata map[string]string) ([]byte, []*Tensor, error) {
 	sorted := make([]*Tensor, len(tensors))
 	copy(sorted, tensors)
 	for _, t := range sorted {
 		if err := t.validate(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	for k, v := range metadata {
-		if k == "" || !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return nil, fmt.Errorf("metadata entry %q: keys must be non-empty and keys and values valid UTF-8", k)
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return nil, nil, fmt.Errorf("metadata entry %q: keys and values must be valid UTF-8", k)
 		}
 	}
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	for i := 1; i < len(sorted); i++ {
 		if sorted[i].Name == sorted[i-1].Name {
-			return nil, fmt.Errorf("tensor %q given twice", sorted[i].Name)
+			return nil, nil, fmt.Errorf("tensor %q given twice", sorted[i].Name)
 		}
 	}
 
 	var h bytes.Buffer
+	h.Write(make([]byte, 8)) // the length field, filled in below
 	h.WriteByte('{')
 	first := true
 	sep := func() {
@@ -276,17 +302,12 @@ func Marshal(tensors []*Tensor, metadata map[string]string) ([]byte, error) {
 		offset = end
 	}
 	h.WriteByte('}')
-	for h.Len()%8 != 0 {
+	for (h.Len()-8)%8 != 0 {
 		h.WriteByte(' ')
 	}
-
-	out := make([]byte, 8, 8+int64(h.Len())+offset)
-	binary.LittleEndian.PutUint64(out, uint64(h.Len()))
-	out = append(out, h.Bytes()...)
-	for _, t := range sorted {
-		out = append(out, t.Data...)
-	}
-	return out, nil
+	out := h.Bytes()
+	binary.LittleEndian.PutUint64(out, uint64(len(out)-8))
+	return out, sorted, nil
 }
 
 // writeJSONString writes s as a JSON string without HTML escaping (names like "a<b" stay
@@ -299,13 +320,25 @@ func writeJSONString(b *bytes.Buffer, s string) {
 }
 
 // WriteFile writes tensors and metadata to path atomically: the bytes go to a temporary file in
-// the same directory, which is synced and then renamed over path.
+// the same directory, which is synced and then renamed over path. Tensor data is written
+// directly from the tensors, without assembling the file in memory.
 func WriteFile(path string, tensors []*Tensor, metadata map[string]string) error {
-	data, err := Marshal(tensors, metadata)
+	header, sorted, err := encodeHeader(tensors, metadata)
 	if err != nil {
 		return fmt.Errorf("safetensors: %s: %w", path, err)
 	}
-	if err := writeAtomic(path, data); err != nil {
+	err = writeAtomic(path, func(w io.Writer) error {
+		if _, err := w.Write(header); err != nil {
+			return err
+		}
+		for _, t := range sorted {
+			if _, err := w.Write(t.Data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}
 	return nil
@@ -313,7 +346,7 @@ func WriteFile(path string, tensors []*Tensor, metadata map[string]string) error
 
 // writeAtomic writes data to a temporary file next to path, fsyncs it, renames it over path, and
 // fsyncs the directory so that the rename itself survives a crash.
-func writeAtomic(path string, data []byte) (err error) {
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -325,7 +358,11 @@ func writeAtomic(path string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = tmp.Write(data); err != nil {
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err = write(bw); err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err = tmp.Sync(); err != nil {

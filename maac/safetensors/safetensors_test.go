@@ -249,6 +249,7 @@ func TestParseHostile(t *testing.T) {
 		{"metadata array", raw(`{"__metadata__":["a"]}`, nil), "object of string values"},
 		{"metadata nested", raw(`{"__metadata__":{"a":{"b":"c"}}}`, nil), "object of string values"},
 		{"non-string key", raw(`{1:2}`, nil), "header JSON"},
+		{"invalid UTF-8 name", raw("{\"a\xff\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[0,1]}}", []byte{1}), "not valid UTF-8"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f, err := Parse(c.file)
@@ -553,7 +554,7 @@ func FuzzParse(f *testing.F) {
 		}
 		out, err := Marshal(ts, file.Metadata)
 		if err != nil {
-			return // e.g. a name that is not valid UTF-8, which JSON decoding replaced
+			return // e.g. an empty tensor name, which Parse accepts like the reference but Marshal refuses
 		}
 		again, err := Parse(out)
 		if err != nil {
@@ -565,4 +566,28 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestWriteFileReplacesAndFails(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	for _, v := range []float32{1, 2} {
+		if err := WriteFile(path, []*Tensor{FromFloat32("v", nil, []float32{v})}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.Tensors["v"].Float32s(); v[0] != 2 {
+		t.Errorf("after overwrite v = %v, want 2", v)
+	}
+	if got := dirFiles(t, dir); !reflect.DeepEqual(got, []string{"m.safetensors"}) {
+		t.Errorf("files %v: a temporary file was left", got)
+	}
+	bad := filepath.Join(dir, "missing", "m.safetensors")
+	if err := WriteFile(bad, nil, nil); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "missing")) {
+		t.Errorf("WriteFile into a missing directory: %v", err)
+	}
 }

@@ -111,7 +111,7 @@ func (t *BPE) encodePiece(ids []int, piece string) []int {
 		if len(t.cache) >= cacheMax {
 			clear(t.cache)
 		}
-		t.cache[piece] = out
+		t.cache[strings.Clone(piece)] = out // a substring key would pin the whole input text
 		t.mu.Unlock()
 	}
 	return append(ids, out...)
@@ -233,7 +233,9 @@ func (h *pairHeap) pop() candidate {
 // Face's ByteLevel decoder does: a token whose characters are not all byte-level characters
 // (typically an added token with a space) contributes its own UTF-8 bytes. Special tokens are
 // included. The result holds the exact bytes, so it may be invalid UTF-8 when ids cut a
-// multi-byte character; ids outside the vocabulary decode to U+FFFD.
+// multi-byte character (where Hugging Face prints U+FFFD); ids outside the vocabulary decode to
+// U+FFFD. An added token with normalized: true decodes to its normalized content as text (Hugging
+// Face maps that content through the byte table, which garbles non-ASCII content).
 func (t *BPE) Decode(ids []int) string {
 	var b strings.Builder
 	for _, id := range ids {

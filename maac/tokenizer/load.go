@@ -49,7 +49,9 @@ type hfModel struct {
 //
 //   - model: BPE with vocab and merges (as "a b" strings or ["a", "b"] pairs), ignore_merges;
 //     no dropout, subword prefix/suffix or byte_fallback. All 256 byte-level characters must be
-//     in the vocabulary, so no text can hit an unknown token.
+//     in the vocabulary, so no text can hit an unknown token, and ids must be nearly dense
+//     (below twice the vocabulary size plus 1024). A merge listed twice takes its later rank,
+//     as in the reference implementation.
 //   - added_tokens: matched in the text before pre-tokenization, longest first, with the
 //     single_word, lstrip, rstrip and normalized flags.
 //   - normalizer: none, NFC, or a Sequence of those.
@@ -164,10 +166,12 @@ func (t *BPE) loadModel(raw json.RawMessage) error {
 	}
 	t.ignoreMerges = m.IgnoreMerges
 	t.vocab = m.Vocab
-	maxID := -1
+	// Ids index a dense table; a vocabulary whose ids are mostly holes is malformed (and must not
+	// make us allocate gigabytes).
+	maxID, limit := -1, 2*len(m.Vocab)+1024
 	for tok, id := range m.Vocab {
-		if id < 0 || id > 1<<24 {
-			return fmt.Errorf("model.vocab: token %q has id %d, outside [0, 2^24]", tok, id)
+		if id < 0 || id >= limit {
+			return fmt.Errorf("model.vocab: token %q has id %d, outside [0, %d) for a vocabulary of %d tokens", tok, id, limit, len(m.Vocab))
 		}
 		if tok == "" {
 			return errors.New("model.vocab: empty token")
@@ -359,8 +363,8 @@ func (t *BPE) loadAdded(list []addedToken) error {
 		if a.Content == "" || !utf8.ValidString(a.Content) {
 			return fmt.Errorf("added_tokens[%d]: content %q is empty or not valid UTF-8", i, a.Content)
 		}
-		if a.ID < 0 || a.ID > 1<<24 {
-			return fmt.Errorf("added_tokens[%d] %q: id %d outside [0, 2^24]", i, a.Content, a.ID)
+		if limit := len(t.tokens) + len(list) + 1<<16; a.ID < 0 || a.ID >= limit {
+			return fmt.Errorf("added_tokens[%d] %q: id %d outside [0, %d)", i, a.Content, a.ID, limit)
 		}
 		if prev, dup := t.addedByID[a.ID]; dup {
 			return fmt.Errorf("added_tokens[%d] %q: id %d already used by %q", i, a.Content, a.ID, prev.Content)

@@ -17,8 +17,8 @@ import (
 
 // Pattern strings exactly as they appear in tokenizer.json files (after JSON decoding).
 const (
-	// PatternGPT2 is the ByteLevel pre-tokenizer's built-in regex (use_regex: true), as a Split
-	// pattern it appears in some tokenizer.json files too.
+	// PatternGPT2 is the ByteLevel pre-tokenizer's built-in regex (use_regex: true); some
+	// tokenizer.json files also give it as a Split pattern.
 	PatternGPT2 = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
 	// PatternQwen2 is the Split regex of Qwen2 / Qwen2.5 / Qwen3 tokenizers.
 	PatternQwen2 = `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
@@ -46,8 +46,9 @@ func split(s string, m splitter) []string {
 	return out
 }
 
-// decode returns the rune at the start of s and its width; an invalid byte is a rune of its own
-// (RuneError, width 1) that belongs to no class but "other", so invalid UTF-8 still splits.
+// decode returns the rune at the start of s and its width, -1 for an empty s, and -2 with width
+// 1 for an invalid byte, which is then in the class "other" (so invalid UTF-8 still splits, one
+// bad byte at a time).
 func decode(s string) (rune, int) {
 	if len(s) == 0 {
 		return -1, 0
@@ -144,8 +145,9 @@ func run(s string, ok func(rune) bool, max int) int {
 }
 
 // contraction matches 's|'t|'re|'ve|'m|'ll|'d at the start of s, case-insensitively if fold.
-// Case-insensitive matching in both engines uses Unicode simple case folding, under which
-// U+017F (ſ, long s) equals s and U+212A (Kelvin sign) equals k; only the former can occur here.
+// Oniguruma's case-insensitive matching uses Unicode case folding, under which U+017F (ſ, long
+// s) equals s; no other non-ASCII character folds to one of these letters (TestReferenceSplit
+// probes every code point after an apostrophe).
 func contraction(s string, fold bool) int {
 	if len(s) < 2 || s[0] != '\'' {
 		return 0

@@ -36,6 +36,7 @@ type ByteLevel struct {
 	specials []string       // id 256+i is specials[i]
 	ids      map[string]int // special string -> id
 	byLen    []string       // specials, longest first, for matching in Encode
+	first    [256]bool      // bytes that start a special
 	eos, pad int
 }
 
@@ -56,6 +57,7 @@ func NewByteLevel(specials ...string) *ByteLevel {
 			panic(fmt.Sprintf("tokenizer: NewByteLevel: special token %q given twice", s))
 		}
 		b.ids[s] = 256 + i
+		b.first[s[0]] = true
 	}
 	b.byLen = append([]string(nil), specials...)
 	sort.SliceStable(b.byLen, func(i, j int) bool { return len(b.byLen[i]) > len(b.byLen[j]) })
@@ -72,10 +74,12 @@ func NewByteLevel(specials ...string) *ByteLevel {
 func (b *ByteLevel) Encode(text string) []int {
 	ids := make([]int, 0, len(text))
 	for i := 0; i < len(text); {
-		if s := b.specialAt(text[i:]); s != "" {
-			ids = append(ids, b.ids[s])
-			i += len(s)
-			continue
+		if b.first[text[i]] {
+			if s := b.specialAt(text[i:]); s != "" {
+				ids = append(ids, b.ids[s])
+				i += len(s)
+				continue
+			}
 		}
 		ids = append(ids, int(text[i]))
 		i++

@@ -172,6 +172,17 @@ func TestMergeOrder(t *testing.T) {
 			t.Errorf("%q: %v, want %v", c.text, got, c.want)
 		}
 	}
+	// A repeated merge takes its later rank, as in Hugging Face tokenizers (checked with its Rust
+	// implementation: "abc" gives "ab" "c").
+	tok = buildBPE(t, [][2]string{{"b", "c"}, {"a", "b"}, {"b", "c"}}, false)
+	var got []string
+	for _, id := range tok.Encode("abc") {
+		s, _ := tok.Token(id)
+		got = append(got, s)
+	}
+	if !reflect.DeepEqual(got, []string{"ab", "c"}) {
+		t.Errorf("repeated merge: %v, want [ab c]", got)
+	}
 	// ignore_merges: a pre-token that is itself in the vocabulary is emitted whole even when the
 	// merges would not build it.
 	tok = buildBPE(t, [][2]string{{"a", "b"}}, true)
@@ -364,6 +375,9 @@ func TestConcurrentEncode(t *testing.T) {
 	wg.Wait()
 }
 
+// FuzzEncodeDecode checks Decode(Encode(s)) == s (up to NFC for the BPE file). Run it with
+// -fuzzminimizetime=1s: the default minutes-long minimization of each new input stalls a short
+// run.
 func FuzzEncodeDecode(f *testing.F) {
 	for _, s := range []string{"", "hello world", "  \n\t x", "<|endoftext|>a", "e\u0301", "你好 👨‍👩‍👧", "1234567", "'S 'll", "<word> x<word>", "\u0085\ufeff"} {
 		f.Add(s)
@@ -390,14 +404,29 @@ func FuzzEncodeDecode(f *testing.F) {
 	})
 }
 
-func FuzzLoadHF(f *testing.F) {
-	for _, name := range []string{"tiny-qwen", "tiny-gpt2"} {
-		data, err := os.ReadFile(filepath.Join("testdata", name, "tokenizer.json"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+// compactTokenizer returns a minimal valid tokenizer.json: the 256 byte characters, a few
+// merges and added tokens, with the given normalizer and pre-tokenizer. Fuzz seeds stay small
+// because the fuzzer minimizes every new input, which takes minutes on the 24 KB test files.
+func compactTokenizer(normalizer, preTokenizer string) []byte {
+	var b strings.Builder
+	b.WriteString(`{"added_tokens":[{"id":259,"content":"<|endoftext|>","special":true},{"id":260,"content":"[M]","lstrip":true,"rstrip":true,"single_word":true},{"id":261,"content":"e\u0301","normalized":true}],`)
+	b.WriteString(`"normalizer":` + normalizer + `,"pre_tokenizer":` + preTokenizer + `,"decoder":{"type":"ByteLevel"},`)
+	b.WriteString(`"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<|endoftext|>"}},{"Sequence":{"id":"A"}}],"special_tokens":{"<|endoftext|>":{"ids":[259]}}},`)
+	b.WriteString(`"model":{"type":"BPE","ignore_merges":true,"vocab":{`)
+	for i := 0; i < 256; i++ {
+		q, _ := json.Marshal(string(byteToRune[i]))
+		fmt.Fprintf(&b, "%s:%d,", q, i)
 	}
+	b.WriteString(`"Ġt":256,"he":257,"Ġthe":258},"merges":["Ġ t",["h","e"],"Ġt he"]}}`)
+	return []byte(b.String())
+}
+
+// FuzzLoadHF checks that no tokenizer.json makes ParseHF or the loaded tokenizer panic or emit
+// ids outside the vocabulary. Run it with -fuzzminimizetime=1s (see FuzzEncodeDecode).
+func FuzzLoadHF(f *testing.F) {
+	split, _ := json.Marshal(PatternLlama3)
+	f.Add(compactTokenizer(`{"type":"NFC"}`, `{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":`+string(split)+`},"behavior":"Isolated"},{"type":"ByteLevel","use_regex":false}]}`))
+	f.Add(compactTokenizer(`null`, `{"type":"ByteLevel","add_prefix_space":true}`))
 	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0},"merges":["a a"]},"pre_tokenizer":{"type":"ByteLevel"},"decoder":{"type":"ByteLevel"}}`))
 	f.Add([]byte(`{"added_tokens":[{"id":-1,"content":"x"}],"model":null}`))
 	f.Add([]byte(`{"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"x"}}]}}`))
@@ -448,5 +477,53 @@ func BenchmarkEncode(b *testing.B) {
 				tok.Encode(text)
 			}
 		})
+	}
+}
+
+// TestCompactTokenizer keeps the fuzz seeds valid: a seed that fails to load fuzzes nothing.
+func TestCompactTokenizer(t *testing.T) {
+	split, _ := json.Marshal(PatternLlama3)
+	for _, data := range [][]byte{
+		compactTokenizer(`{"type":"NFC"}`, `{"type":"Sequence","pretokenizers":[{"type":"Split","pattern":{"Regex":`+string(split)+`},"behavior":"Isolated"},{"type":"ByteLevel","use_regex":false}]}`),
+		compactTokenizer(`null`, `{"type":"ByteLevel","add_prefix_space":true}`),
+	} {
+		tok, err := ParseHF(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tok.Encode(" the"); !reflect.DeepEqual(got, []int{258}) {
+			t.Errorf("Encode(\" the\") = %v, want [258]", got)
+		}
+	}
+}
+
+// TestSplitScanners pins a few splits by hand (the reference tests cover the rest) and the
+// Unicode-version overrides.
+func TestSplitScanners(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		text    string
+		want    []string
+	}{
+		{PatternGPT2, "Hello  world's 1234567!!\n\n  x", []string{"Hello", " ", " world", "'s", " 1234567", "!!", "\n\n ", " x"}},
+		{PatternGPT2, "a \t", []string{"a", " \t"}},
+		{PatternQwen2, "I'M 12 (x)\r\n\n  y", []string{"I", "'M", " ", "1", "2", " (", "x", ")\r\n\n", " ", " y"}},
+		{PatternLlama3, "1234567 'ſx", []string{"123", "456", "7", " '", "ſx"}},
+		{PatternLlama3, "x'ſt", []string{"x", "'ſ", "t"}},
+		{PatternLlama3, "a \n \n b", []string{"a", " \n \n", " b"}},
+		{PatternLlama3, "\xffab", []string{"\xffab"}},
+	} {
+		if got := split(c.text, splitters[c.pattern]); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("split(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+	// Characters newer than the reference's Unicode tables are "other", like punctuation.
+	for _, r := range []rune{0x088F, 0x323B0, 0x33479} {
+		if class(r) != classOther {
+			t.Errorf("class(U+%04X) = %c, want O", r, class(r))
+		}
+	}
+	if class('a') != classLetter || class('٣') != classNumber || class('\u3000') != classSpace || class(0x3400) != classLetter {
+		t.Error("basic classes wrong")
 	}
 }

@@ -1,0 +1,32 @@
+package tokenizer_test
+
+import (
+	"fmt"
+
+	"github.com/collm/collm/maac/tokenizer"
+)
+
+func ExampleNewByteLevel() {
+	tok := tokenizer.NewByteLevel()
+	ids := tok.Encode("Hi!<|endoftext|>")
+	fmt.Println(ids, tok.VocabSize(), tok.EOS())
+	fmt.Printf("%q\n", tok.Decode(ids))
+	// Output:
+	// [72 105 33 256] 257 256
+	// "Hi!<|endoftext|>"
+}
+
+func ExampleLoad() {
+	// A directory with tokenizer.json (here a small Qwen2-style file), or the file itself.
+	tok, err := tokenizer.Load("testdata/tiny-qwen")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ids := tok.Encode("Hello world<|endoftext|>")
+	fmt.Println(ids)
+	fmt.Printf("%q\n", tok.Decode(ids))
+	// Output:
+	// [72 101 297 111 476 335 656]
+	// "Hello world<|endoftext|>"
+}
