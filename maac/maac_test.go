@@ -1,6 +1,7 @@
 package maac
 
 import (
+	"context"
 	"errors"
 	"math"
 	"path/filepath"
@@ -137,7 +138,7 @@ func TestRolloutShapes(t *testing.T) {
 		cfg.MC.NumGenerations, cfg.MC.TasksPerUpdate = 2, 3
 		cfg.MC.JointMode, cfg.MC.Branching = tt.joint, tt.branching
 		tr := mustBuild(t, cfg)
-		r, err := tr.rollout(0, tr.sampleTasks(0))
+		r, err := tr.rollout(context.Background(), 0, tr.sampleTasks(0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,7 +340,7 @@ func TestLongPromptsAreTruncated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := tr.rollout(0, tr.sampleTasks(0))
+	r, err := tr.rollout(context.Background(), 0, tr.sampleTasks(0))
 	if err != nil {
 		t.Fatal(err)
 	}

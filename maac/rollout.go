@@ -1,6 +1,7 @@
 package maac
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -87,7 +88,7 @@ func (t *Trainer) jointPicks(k int) [][]int {
 
 // rollout plays the update's tasks as trees, one turn (depth) at a time, batching every agent's
 // generations of a turn across all nodes.
-func (t *Trainer) rollout(update int, tasks []int) (*rollout, error) {
+func (t *Trainer) rollout(ctx context.Context, update int, tasks []int) (*rollout, error) {
 	r := &rollout{}
 	for b, task := range tasks {
 		st, err := t.Env.Reset(task, int64(mix(t.common.Seed, uint64(update), uint64(b))))
@@ -98,6 +99,9 @@ func (t *Trainer) rollout(update int, tasks []int) (*rollout, error) {
 	}
 	frontier := r.roots
 	for depth := 0; len(frontier) > 0; depth++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		r.levels = append(r.levels, frontier)
 		k := t.samplesPerNode(depth)
 		start := time.Now()

@@ -107,7 +107,7 @@ func (t *Trainer) Train(ctx context.Context, n int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if _, err := t.Step(); err != nil {
+		if _, err := t.StepContext(ctx); err != nil {
 			return err
 		}
 	}
@@ -115,10 +115,17 @@ func (t *Trainer) Train(ctx context.Context, n int) error {
 }
 
 // Step runs one update: a rollout on TasksPerUpdate tasks, then the algorithm's optimization.
-func (t *Trainer) Step() (Metrics, error) {
+func (t *Trainer) Step() (Metrics, error) { return t.StepContext(context.Background()) }
+
+// StepContext is Step that gives up when ctx is cancelled during the rollout, before any weight
+// changed: the trainer is then exactly as after the previous update, and the error is ctx's.
+func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 	start := time.Now()
 	tasks := t.sampleTasks(t.update)
-	r, err := t.rollout(t.update, tasks)
+	r, err := t.rollout(ctx, t.update, tasks)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("update %d: %w", t.update+1, err)
 	}

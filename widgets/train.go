@@ -1,0 +1,105 @@
+package widgets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/collm/collm/kernel"
+	"github.com/collm/collm/maac"
+)
+
+// TrainOptions configures Train.
+type TrainOptions struct {
+	// Label names the run in the charts. Default: the algorithm.
+	Label string
+	// Compare are finished runs drawn next to this one.
+	Compare []*History
+	// SaveEvery checkpoints every this many updates. Default 10; the end of training and an
+	// interrupt always checkpoint.
+	SaveEvery int
+	// Dashboard configures the live charts.
+	Dashboard DashboardOptions
+}
+
+// Train trains the run in rd until it has done target updates, with live charts in the cell.
+// When ctx is cancelled (the kernel's interrupt, see kernel.InterruptContext) it stops at the
+// next safe point, saves a checkpoint, flushes the metrics, draws the final charts and returns
+// nil: the next cell resumes the run from there.
+func Train(ctx context.Context, t *maac.Trainer, rd *maac.RunDir, target int, o TrainOptions) error {
+	if o.Label == "" {
+		o.Label = t.Algorithm()
+	}
+	if o.SaveEvery <= 0 {
+		o.SaveEvery = 10
+	}
+	history, err := LoadHistory(rd.Path)
+	if err != nil {
+		return err
+	}
+	d := NewDashboard(o.Dashboard).Compare(o.Compare...).Watch(o.Label, t, history, target)
+	t.OnUpdate(func(u maac.UpdateInfo) error {
+		if u.Update%o.SaveEvery == 0 {
+			return t.SaveCheckpoint(rd.CheckpointPath())
+		}
+		return nil
+	})
+	trainErr := t.Train(ctx, target-t.Updates())
+	interrupted := errors.Is(trainErr, context.Canceled)
+	if trainErr != nil && !interrupted {
+		d.Close()
+		return trainErr
+	}
+	if err := t.SaveCheckpoint(rd.CheckpointPath()); err != nil {
+		return err
+	}
+	if err := d.Close(); err != nil {
+		return err
+	}
+	if interrupted {
+		msg := fmt.Sprintf("interrupted: run %s saved at update %d; run the cell again (or the next one) to continue", rd.Path, t.Updates())
+		if kernel.InNotebook() {
+			kernel.DisplayHTML("<p class=\"collm-interrupted\"><b>" + escape(msg) + "</b></p>")
+			kernel.Sync()
+		}
+		fmt.Fprintln(os.Stderr, msg)
+	}
+	return nil
+}
+
+// ShowRuns displays every chart of the runs (and a summary table) in the cell.
+func ShowRuns(runs ...*History) error {
+	if !kernel.InNotebook() {
+		return nil
+	}
+	kernel.DisplayHTML(SummaryHTML(runs...))
+	cs := AllCharts(runs...)
+	all := make([]Chart, len(cs))
+	for i, c := range cs {
+		all[i] = c
+	}
+	return Display(all...)
+}
+
+// EvalHTML shows an evaluation: the return of every episode and the transcript of the first few.
+func EvalHTML(res *maac.EvalResult, transcripts int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<div class="collm-eval" style="font-family:sans-serif;font-size:13px"><b>%d episodes: return %.4f &plusmn; %.4f</b>`,
+		len(res.Episodes), res.MeanReturn, res.StdReturn)
+	b.WriteString(`<table style="border-collapse:collapse;margin:6px 0"><tr><th style="padding:2px 8px">episode</th><th style="padding:2px 8px">task</th><th style="padding:2px 8px">return</th></tr>`)
+	for i, ep := range res.Episodes {
+		fmt.Fprintf(&b, `<tr><td style="padding:2px 8px">%d</td><td style="padding:2px 8px">%d</td><td style="padding:2px 8px;text-align:right">%.4f</td></tr>`, i, ep.Task, ep.Return)
+	}
+	b.WriteString("</table>")
+	for i, ep := range res.Episodes {
+		if i >= transcripts {
+			break
+		}
+		fmt.Fprintf(&b, "<p>episode %d (task %d)</p>", i, ep.Task)
+		b.WriteString(SamplesHTML(ep.Turns))
+	}
+	b.WriteString("</div>")
+	return b.String()
+}
