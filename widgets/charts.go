@@ -33,6 +33,15 @@ func GradVarianceChart(runs ...*History) *charts.Line {
 	}))
 }
 
+// RelativeGradVarianceChart plots variance / ||mean gradient||^2 of each agent (log scale): unlike
+// the raw variance it does not depend on the scale of the advantages, so methods with and without
+// advantage normalization compare fairly.
+func RelativeGradVarianceChart(runs ...*History) *charts.Line {
+	return metricChart("Relative gradient variance", "variance / norm² (log)", true, runs, metricNames(runs, func(k string) bool {
+		return strings.HasPrefix(k, "grad/agent/") && strings.HasSuffix(k, "/relative_variance")
+	}))
+}
+
 // GradNormChart plots each agent's gradient norm before clipping.
 func GradNormChart(runs ...*History) *charts.Line {
 	return metricChart("Gradient norm", "norm", false, runs, metricNames(runs, func(k string) bool {
@@ -74,7 +83,7 @@ func ThroughputChart(runs ...*History) *charts.Line {
 // AllCharts returns every chart that has data for the runs.
 func AllCharts(runs ...*History) []*charts.Line {
 	var out []*charts.Line
-	for _, c := range []*charts.Line{ReturnsChart(runs...), GradVarianceChart(runs...), GradNormChart(runs...),
+	for _, c := range []*charts.Line{ReturnsChart(runs...), RelativeGradVarianceChart(runs...), GradVarianceChart(runs...), GradNormChart(runs...),
 		CriticChart(runs...), ExplainedVarianceChart(runs...), RewardPartsChart(runs...), EntropyKLChart(runs...),
 		ThroughputChart(runs...)} {
 		if len(c.MultiSeries) > 0 {
