@@ -1,0 +1,71 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/collm/collm/maac"
+)
+
+func TestTrainArguments(t *testing.T) {
+	dir := t.TempDir()
+	badConfig := writeEnvsFile(t, "bad.json", `{"cc": {"num_generations": 2, "colour": "red"}}`)
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"train", "--env", "toy-coord", "--updates", "1"}, 2, "--out DIR is required"},
+		{[]string{"train", "--env", "toy-coord", "--out", dir}, 2, "--updates must be positive"},
+		{[]string{"train", "--updates", "1", "--out", dir}, 2, "--env NAME is required"},
+		{[]string{"train", "--env", "nope", "--updates", "1", "--out", filepath.Join(dir, "a")}, 1, `unknown env "nope"`},
+		{[]string{"train", "--env", "toy-coord", "--env-opt", "turns", "--updates", "1", "--out", dir}, 2, "want name=value"},
+		{[]string{"train", "--env", "toy-coord", "--algo", "ppo", "--updates", "1", "--out", filepath.Join(dir, "b")}, 1, `unknown algorithm "ppo"`},
+		{[]string{"train", "--config", badConfig, "--env", "toy-coord", "--updates", "1", "--out", filepath.Join(dir, "c")}, 1, `unknown field "colour"`},
+		{[]string{"train", "--out", dir, "--resume", "--updates", "1", "--algo", "cc"}, 2, "--resume takes the run's settings"},
+		{[]string{"train", "--out", filepath.Join(dir, "none"), "--resume", "--updates", "1"}, 1, "is not a collm run"},
+		{[]string{"algos", "x"}, 2, "takes no arguments"},
+	}
+	for _, tt := range tests {
+		code, _, stderr := runEnvsCmd(tt.args...)
+		if code != tt.code || !strings.Contains(stderr, tt.want) {
+			t.Errorf("collm %s: exit %d, stderr %q; want exit %d and %q", strings.Join(tt.args, " "), code, stderr, tt.code, tt.want)
+		}
+	}
+}
+
+func TestTrainAndResume(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	cfg := writeEnvsFile(t, "cfg.json", `{"mc": {"num_generations": 2, "tasks_per_update": 2, "max_new_tokens": 1, "temperature": 1, "top_p": 1, "actor_lr": 0.003}}`)
+	code, stdout, stderr := runEnvsCmd("train", "--env", "toy-coord", "--algo", "magrpo", "--config", cfg,
+		"--updates", "2", "--seed", "5", "--out", out, "--save-every", "1")
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "update 2/2") {
+		t.Errorf("no progress lines:\n%s", stdout)
+	}
+	code, stdout, stderr = runEnvsCmd("train", "--out", out, "--resume", "--updates", "3")
+	if code != 0 || !strings.Contains(stdout, "update 3/3") || strings.Contains(stdout, "update 2/3") {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	ms, err := maac.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	if err != nil || len(ms) != 3 {
+		t.Fatalf("metrics: %d lines, %v", len(ms), err)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "config.json"))
+	if err != nil || !strings.Contains(string(data), `"seed": 5`) || !strings.Contains(string(data), `"baseline": "mean"`) {
+		t.Errorf("config.json lacks the seed or the filled-in defaults:\n%s", data)
+	}
+	for _, f := range []string{"checkpoint/state.json", "checkpoint/state.safetensors", "checkpoint/agent_0/config.json", "checkpoint/agent_1/model.safetensors"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	code, _, stderr = runEnvsCmd("train", "--env", "toy-coord", "--updates", "1", "--out", out)
+	if code != 1 || !strings.Contains(stderr, "already holds a run") {
+		t.Errorf("training over an existing run: exit %d %q", code, stderr)
+	}
+}
