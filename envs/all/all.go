@@ -7,6 +7,7 @@ package all
 
 import (
 	_ "github.com/collm/collm/envs/building" // strbuild, housebuild, strbuild-mini, housebuild-mini
+	_ "github.com/collm/collm/envs/coding"   // humaneval, mbpp, coding-mini
 	_ "github.com/collm/collm/envs/toy"      // toy-coord
 	_ "github.com/collm/collm/envs/writing"  // tldr, arxiv, writing-mini
 )

@@ -8,7 +8,15 @@ import (
 	"github.com/collm/collm/envs/envtest"
 )
 
-// TestAllRegistered runs the conformance suite on every registered env with its default options.
+// dataOptions are the options of the envs that need a data file (the product takes the user's
+// path; the tests use the shared data and the coding package's small MBPP file).
+var dataOptions = map[string]map[string]string{
+	"humaneval": {"data": "../../../shared/data/humaneval/HumanEval.jsonl.gz"},
+	"mbpp":      {"data": "../coding/testdata/mbpp_small.jsonl"},
+}
+
+// TestAllRegistered runs the conformance suite on every registered env with its default options
+// (and a data file where one is required).
 func TestAllRegistered(t *testing.T) {
 	regs := envs.List()
 	if len(regs) == 0 {
@@ -24,7 +32,7 @@ func TestAllRegistered(t *testing.T) {
 					t.Errorf("env %s: option %+v needs a name and a help line", r.Name, o)
 				}
 			}
-			env, err := envs.New(r.Name, nil)
+			env, err := envs.New(r.Name, dataOptions[r.Name])
 			if err != nil {
 				t.Fatalf("default construction: %v", err)
 			}

@@ -1,0 +1,222 @@
+package coding
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/collm/collm/envs"
+	"github.com/collm/collm/envs/envtest"
+)
+
+func TestRegistryRequiresData(t *testing.T) {
+	for _, name := range []string{"humaneval", "mbpp"} {
+		_, err := envs.New(name, nil)
+		if err == nil || !strings.Contains(err.Error(), "data=PATH is required") || !strings.Contains(err.Error(), "download") {
+			t.Errorf("%s without data: got %v", name, err)
+		}
+	}
+	if _, err := envs.New("coding-mini", map[string]string{"agents": "3"}); err == nil {
+		t.Error("agents=3: want an error")
+	}
+	if _, err := envs.New("humaneval", map[string]string{"data": humanEvalPath, "feedback": "loud"}); err == nil {
+		t.Error("feedback=loud: want an error")
+	}
+}
+
+func TestHumanEvalConformance(t *testing.T) {
+	loadHumanEvalForTest(t)
+	env, err := envs.New("humaneval", map[string]string{"data": humanEvalPath, "test_timeout": "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := env.(*Env).Problem(0)
+	good := []string{"def aux(a, b):\n    return abs(a - b)\n",
+		"def has_close_elements(numbers, threshold):\n    for i, a in enumerate(numbers):\n        for b in numbers[i + 1:]:\n" +
+			"            d = aux(a, b)\n            if d < threshold:\n                return True\n    return False\n"}
+	envtest.Conformance(t, env, envtest.Responses(good), envtest.HugeBytes(32<<10))
+	if p.ID != "HumanEval/0" {
+		t.Fatalf("task 0 is %s", p.ID)
+	}
+}
+
+func TestMiniConformance(t *testing.T) {
+	for _, opts := range []map[string]string{nil, {"agents": "1", "turns": "3", "dense": "false"}} {
+		env, err := envs.New("coding-mini", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envtest.Conformance(t, env, envtest.HugeBytes(4<<10))
+	}
+}
+
+// TestHumanEvalEpisode plays a two-turn episode and checks the turn-2 prompts: they hold the
+// agent's previous response and the level feedback with the first test's outcome.
+func TestHumanEvalEpisode(t *testing.T) {
+	loadHumanEvalForTest(t)
+	for _, mode := range []string{FeedbackLevel, FeedbackPassed, FeedbackPlain} {
+		env, err := envs.New("humaneval", map[string]string{"data": humanEvalPath, "test_timeout": "2", "feedback": mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := env.Reset(0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps := st.Prompts(); !strings.Contains(ps[0], "def aux(...)") || !strings.Contains(ps[1], "has_close_elements") || !strings.Contains(ps[0], "threshold") {
+			t.Fatalf("turn-0 prompts: %q", ps)
+		}
+		resp := []string{"def aux(x):\n    return x\n", "def has_close_elements(numbers, threshold):\n    return False\n"}
+		tr, err := st.Step(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 0.4 + 0.6 + 0.5 + 3/7 tests (the False cases), no aux call.
+		if want := 1.5 + 3.0/7 - 4; math.Abs(tr.Reward-want) > 1e-9 || tr.Done || tr.Next == nil {
+			t.Fatalf("%s: reward %v (want %v), done %v, parts %v", mode, tr.Reward, want, tr.Done, tr.Parts)
+		}
+		next := tr.Next.Prompts()
+		for a := range next {
+			if !strings.Contains(next[a], strings.TrimSpace(resp[a])) {
+				t.Errorf("%s: agent %d's turn-2 prompt lacks its previous response: %q", mode, a, next[a])
+			}
+		}
+		wantFB := map[string]string{
+			FeedbackLevel:  "first test: assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True -> failed (AssertionError",
+			FeedbackPassed: "Not all tests passed.",
+			FeedbackPlain:  "Revise your response.",
+		}[mode]
+		if !strings.Contains(next[1], wantFB) || (mode == FeedbackPlain && strings.Contains(next[1], "Feedback:")) {
+			t.Errorf("%s: turn-2 prompt: %q", mode, next[1])
+		}
+		tr2, err := tr.Next.Step(resp)
+		if err != nil || !tr2.Done || tr2.Next != nil {
+			t.Fatalf("%s: turn 2: %v %+v", mode, err, tr2)
+		}
+	}
+}
+
+// TestMiniCanonical: every coding-mini problem's canonical answer earns the maximum (reward 0)
+// with one and two agents in both reward modes, fits 40 bytes, and an empty answer earns -1.
+func TestMiniCanonical(t *testing.T) {
+	for _, agents := range []int{2, 1} {
+		for _, dense := range []bool{true, false} {
+			env, err := envs.New("coding-mini", map[string]string{"dense": fmt.Sprint(dense), "turns": "1", "agents": fmt.Sprint(agents)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := env.(*MiniEnv)
+			tasks := m.EvalTasks()
+			if !testing.Short() {
+				tasks = append(tasks, m.TrainTasks()...)
+			}
+			for _, i := range tasks {
+				joint := m.Canonical(i)
+				for _, l := range joint {
+					if len(l) > 40 {
+						t.Errorf("%s: canonical response %q longer than 40 bytes", m.TaskID(i), l)
+					}
+				}
+				st, _ := env.Reset(i, 0)
+				tr, err := st.Step(joint)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tr.Reward != 0 || !tr.Done {
+					t.Errorf("agents=%d dense=%v %s: canonical %q reward %v parts %v", agents, dense, m.TaskID(i), joint, tr.Reward, tr.Parts)
+				}
+				if tr, _ := st.Step(make([]string, agents)); tr.Reward != -1 {
+					t.Errorf("agents=%d dense=%v %s: empty reward %v, want -1", agents, dense, m.TaskID(i), tr.Reward)
+				}
+			}
+		}
+	}
+}
+
+// TestMiniSparseTurns: with dense=false only the last turn pays.
+func TestMiniSparseTurns(t *testing.T) {
+	env, err := envs.New("coding-mini", map[string]string{"dense": "false", "turns": "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := env.Reset(3, 0)
+	tr, err := st.Step([]string{"", ""})
+	if err != nil || tr.Reward != 0 || tr.Done {
+		t.Fatalf("turn 1: %v %+v", err, tr)
+	}
+	tr, err = tr.Next.Step(env.(*MiniEnv).Canonical(3))
+	if err != nil || tr.Reward != 0 || !tr.Done || tr.Parts["success"] != 1 {
+		t.Fatalf("turn 2: %v %+v", err, tr)
+	}
+}
+
+func TestMiniPromptsAndFeedback(t *testing.T) {
+	env, err := envs.New("coding-mini", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := env.Reset(0, 0)
+	if got := st.Prompts(); got[0] != "f(x)=2*x+1\naux:" || got[1] != "f(x)=2*x+1\nf:" {
+		t.Fatalf("prompts %q", got)
+	}
+	tr, err := st.Step([]string{"def aux(x):return 2*x", "def f(x):return aux(x)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Points: 0.4+0.6+0.5 + 0/3 tests -> 1.5; dense reward (1.5-4)/4.
+	if want := (1.5 - 4) / 4; math.Abs(tr.Reward-want) > 1e-9 {
+		t.Errorf("reward %v, want %v (parts %v)", tr.Reward, want, tr.Parts)
+	}
+	want := "f(x)=2*x+1\nprev:def f(x):return aux(x)\nfb:aux ok,f ok,syn ok,t1 fail\nf:"
+	if got := tr.Next.Prompts()[1]; got != want {
+		t.Errorf("turn-2 prompt %q, want %q", got, want)
+	}
+}
+
+// BenchmarkSandboxCanonical measures judge runs per second on HumanEval canonical solutions
+// (b.N problems, cycling), one-shot sandboxes against persistent servers, 1 and 2 workers.
+func BenchmarkSandboxCanonical(b *testing.B) {
+	ps := loadHumanEvalForTest(b)
+	for _, oneShot := range []bool{true, false} {
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("oneshot=%v/workers=%d", oneShot, workers), func(b *testing.B) {
+				j, err := NewJudge(JudgeConfig{OneShot: oneShot, Workers: workers})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer j.Close()
+				batch := make([]Problem, b.N)
+				for i := range batch {
+					batch[i] = ps[i%len(ps)]
+				}
+				b.ResetTimer()
+				for _, r := range SelfTest(b.Context(), j, batch, workers) {
+					if !r.OK() {
+						b.Fatalf("%s failed: %v", r.ID, r.Failures)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "runs/s")
+			})
+		}
+	}
+}
+
+// BenchmarkMiniStep measures coding-mini Steps per second (one sandbox run each).
+func BenchmarkMiniStep(b *testing.B) {
+	env, err := envs.New("coding-mini", map[string]string{"turns": "1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, _ := env.Reset(0, 0)
+	resp := []string{"def aux(x):return 2*x", "def f(x):return aux(x)+1"}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := st.Step(resp); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}

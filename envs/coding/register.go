@@ -1,0 +1,100 @@
+package coding
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/collm/collm/envs"
+	"github.com/collm/collm/envs/coding/sandbox"
+)
+
+// Options shared by the registered coding envs.
+var commonOptions = []envs.Option{
+	{Name: "agents", Default: "2", Help: "2 = helper aux + entry point, 1 = entry point only"},
+	{Name: "turns", Default: "2", Help: "turns per episode (1..4)"},
+	{Name: "feedback", Default: FeedbackLevel, Help: "between turns: level_feedback (diagnostics + first test), passed (binary), plain (self-revision)"},
+	{Name: "workers", Default: "0", Help: "concurrent sandbox runs per env; 0 = number of CPUs"},
+	{Name: "python", Default: "", Help: "Python interpreter; empty = /usr/bin/python3, else python3 on PATH"},
+	{Name: "memory_mb", Default: "1024", Help: "address-space limit of every sandboxed process, MiB"},
+	{Name: "max_timeouts", Default: "3", Help: "stop testing after this many timed-out tests"},
+}
+
+func withOptions(extra ...envs.Option) []envs.Option {
+	return append(append([]envs.Option(nil), extra...), commonOptions...)
+}
+
+// configFromOptions reads the common options into a Config.
+func configFromOptions(o *envs.Options) Config {
+	return Config{
+		Agents:   o.IntRange("agents", 1, 2),
+		Turns:    o.IntRange("turns", 1, 4),
+		Feedback: o.Choice("feedback", FeedbackLevel, FeedbackPassed, FeedbackPlain),
+		Workers:  o.IntRange("workers", 0, 1024),
+		Judge: JudgeConfig{
+			TestTimeout: time.Duration(o.Float("test_timeout") * float64(time.Second)),
+			MaxTimeouts: o.IntRange("max_timeouts", 1, 1000),
+			Sandbox: sandbox.Config{
+				Python:      o.String("python"),
+				MemoryBytes: int64(o.IntRange("memory_mb", 64, 1<<20)) << 20,
+			},
+		},
+	}
+}
+
+func init() {
+	envs.Register(envs.Registration{
+		Name:    "humaneval",
+		Summary: "HumanEval coding (164 problems): agent 1 writes aux, agent 2 the entry point; sandboxed tests, reward in [-4, 0]",
+		Options: withOptions(
+			envs.Option{Name: "data", Default: "", Help: "path of HumanEval.jsonl(.gz) (required; download " + HumanEvalURL + ")"},
+			envs.Option{Name: "test_timeout", Default: "10", Help: "seconds per test"},
+		),
+		New: func(o *envs.Options) (envs.Env, error) {
+			return newDatasetEnv(o, "humaneval", HumanEvalURL, LoadHumanEval)
+		},
+	})
+	envs.Register(envs.Registration{
+		Name:    "mbpp",
+		Summary: "MBPP coding: agent 1 writes aux, agent 2 the tested function; sandboxed tests, reward in [-4, 0]",
+		Options: withOptions(
+			envs.Option{Name: "data", Default: "", Help: "path of the MBPP JSONL (fields text, code, test_list, task_id; required; download " + MBPPURL + ")"},
+			envs.Option{Name: "test_timeout", Default: "10", Help: "seconds per test"},
+		),
+		New: func(o *envs.Options) (envs.Env, error) {
+			return newDatasetEnv(o, "mbpp", MBPPURL, LoadMBPP)
+		},
+	})
+	envs.Register(envs.Registration{
+		Name:    "coding-mini",
+		Summary: "CPU-scale coding: arithmetic one-liners, aux + f, real sandboxed asserts, reward in [-1, 0]",
+		Options: withOptions(
+			envs.Option{Name: "dense", Default: "true", Help: "true = every turn pays the level-gated points scaled to [-1, 0]; false = only the last turn pays: 0 on success, else -1"},
+			envs.Option{Name: "test_timeout", Default: "2", Help: "seconds per test"},
+		),
+		New: func(o *envs.Options) (envs.Env, error) {
+			cfg := configFromOptions(o)
+			dense := o.Bool("dense")
+			if err := o.Err(); err != nil {
+				return nil, err
+			}
+			return NewMiniEnv(cfg, dense)
+		},
+	})
+}
+
+func newDatasetEnv(o *envs.Options, name, url string, load func(string) ([]Problem, error)) (envs.Env, error) {
+	cfg := configFromOptions(o)
+	path := o.String("data")
+	if err := o.Err(); err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return nil, fmt.Errorf("option data=PATH is required: the %s problems file (download %s)", name, url)
+	}
+	ps, err := load(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Name, cfg.Problems = name, ps
+	return NewEnv(cfg)
+}
