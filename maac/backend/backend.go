@@ -9,6 +9,8 @@ package backend
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -28,6 +30,12 @@ func New() (compute.Backend, error) {
 	config := os.Getenv("GOMLX_BACKEND")
 	if config == "" {
 		config = Default
+	}
+	name, _, _ := strings.Cut(config, ":")
+	if !slices.Contains(compute.List(), name) {
+		// compute.NewWithConfig panics on an unknown name.
+		return nil, fmt.Errorf("GOMLX_BACKEND=%q: no backend %q in this program (available: %s); on CPU use \"go\" or \"go:parallelism=-1\"",
+			config, name, strings.Join(compute.List(), ", "))
 	}
 	b, err := compute.NewWithConfig(config)
 	if err != nil {
