@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/collm/collm/maac/atomicfile"
 )
 
 // Debian packages of the notebook side and of the browser tests.
@@ -348,7 +350,7 @@ func installSelf(bin string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(dst, data, 0o755)
+	return atomicfile.WriteFile(dst, data, 0o755)
 }
 
 // fetchECharts downloads the ECharts package from the npm registry and keeps dist/echarts.min.js.
@@ -380,7 +382,7 @@ func fetchECharts(log io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(log, "         echarts.min.js %d bytes -> %s\n", len(js), dst)
-	return writeFileAtomic(dst, js, 0o644)
+	return atomicfile.WriteFile(dst, js, 0o644)
 }
 
 func extractFromTgz(path, name string) ([]byte, error) {
@@ -462,35 +464,10 @@ func writeKernelSpec(root, bin string) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(dir, "kernel.json")
-	if err := writeFileAtomic(path, append(data, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		return "", fmt.Errorf("cannot write %s (%v): set JUPYTER_DATA_DIR to a writable directory", path, err)
 	}
 	return path, nil
-}
-
-// writeFileAtomic writes data to a temporary file next to path and renames it into place, so a
-// crash never leaves a half-written file.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), perm); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func errText(err error) string {

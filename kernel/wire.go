@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/collm/collm/maac/atomicfile"
 )
 
 // Wire points the Go module in dir (GoNB's per-kernel module, where `!*` commands run) at the
@@ -68,5 +70,5 @@ func mergeGoSum(dst, src string) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	return writeFileAtomic(dst, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	return atomicfile.WriteFile(dst, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/collm/collm/maac/atomicfile"
 )
 
 // A run directory keeps a run on disk, so that it survives the process (each GoNB cell is a new
@@ -76,7 +78,7 @@ func Create(dir string, cfg RunConfig) (*Trainer, *RunDir, error) {
 		return nil, nil, err
 	}
 	data, _ := json.MarshalIndent(t.Config(), "", "  ")
-	if err := writeFileAtomic(filepath.Join(dir, "config.json"), append(data, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "config.json"), append(data, '\n'), 0o644); err != nil {
 		rd.Close()
 		return nil, nil, err
 	}
@@ -194,25 +196,5 @@ func truncateMetrics(path string, last int) error {
 			buf.Write(append(line, '\n'))
 		}
 	}
-	return writeFileAtomic(path, buf.Bytes())
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
 }
