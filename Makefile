@@ -18,7 +18,8 @@ install: build
 	$(COLLM) kernel install
 
 demo: install
-	$(COLLM) notebook run notebooks/01-quickstart.ipynb --out out/01-quickstart.ipynb --html out/01-quickstart.html
+	rm -rf out/runs
+	COLLM_RUNS=$(CURDIR)/out/runs $(COLLM) notebook run notebooks/01-quickstart.ipynb --out out/01-quickstart.ipynb --html out/01-quickstart.html
 	@echo "demo: open out/01-quickstart.html in a browser (works offline), or run 'make notebook'"
 
 test: build
