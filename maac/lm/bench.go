@@ -26,9 +26,9 @@ type BenchResult struct {
 	TrainStepMs float64
 }
 
-// BenchSeqLen is the sequence length Benchmark uses for a preset (64 tiny, 128 small), the
+// benchSeqLen is the sequence length Benchmark uses for a preset (64 tiny, 128 small), the
 // shapes of the measurements in STACK.md.
-func BenchSeqLen(preset string) int {
+func benchSeqLen(preset string) int {
 	if preset == "small" {
 		return 128
 	}
@@ -51,7 +51,7 @@ func Benchmark(backend compute.Backend, preset string, reps int) (BenchResult, e
 		return BenchResult{}, err
 	}
 	const batch = 8
-	seq := BenchSeqLen(preset)
+	seq := benchSeqLen(preset)
 	r := BenchResult{Model: preset, Params: cfg.NumParams(), Batch: batch, SeqLen: seq}
 	rng := rand.New(rand.NewPCG(1, 2))
 	randIDs := func(n int) []int {

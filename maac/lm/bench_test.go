@@ -22,7 +22,7 @@ func benchModel(b *testing.B, preset string) *Model {
 func benchBatch(b *testing.B, m *Model, preset string) *Batch {
 	rows := make([][]int, 8)
 	for i := range rows {
-		rows[i] = make([]int, BenchSeqLen(preset))
+		rows[i] = make([]int, benchSeqLen(preset))
 		for j := range rows[i] {
 			rows[i][j] = (i*31 + j*7) % 256
 		}
@@ -72,7 +72,7 @@ func BenchmarkScore(b *testing.B) {
 			for b.Loop() {
 				e.MustCall1(batch.IDs, batch.Mask)
 			}
-			b.ReportMetric(float64(8*BenchSeqLen(preset)*b.N)/b.Elapsed().Seconds(), "tokens/s")
+			b.ReportMetric(float64(8*benchSeqLen(preset)*b.N)/b.Elapsed().Seconds(), "tokens/s")
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -254,14 +255,11 @@ func ParseConfig(data []byte) (Config, error) {
 	if h.BOSTokenID != nil {
 		c.BOSTokenID = *h.BOSTokenID
 	}
-	if len(h.EOSTokenID) > 0 && string(h.EOSTokenID) != "null" {
-		var one int
-		if err := json.Unmarshal(h.EOSTokenID, &one); err == nil {
-			c.EOSTokenIDs = []int{one}
-		} else if err := json.Unmarshal(h.EOSTokenID, &c.EOSTokenIDs); err != nil {
-			return Config{}, fmt.Errorf("lm config: eos_token_id must be an integer or a list of integers, got %s", h.EOSTokenID)
-		}
+	eos, err := parseIDList(h.EOSTokenID)
+	if err != nil {
+		return Config{}, fmt.Errorf("lm config: %w", err)
 	}
+	c.EOSTokenIDs = eos
 	c = c.WithDefaults()
 	return c, c.Validate()
 }
@@ -279,7 +277,46 @@ func ReadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
+	// Chat models list their end-of-turn token (e.g. Qwen's <|im_end|>) only in
+	// generation_config.json; generation must stop on it too.
+	genPath := filepath.Join(filepath.Dir(path), "generation_config.json")
+	if data, err := os.ReadFile(genPath); err == nil {
+		var gen struct {
+			EOS json.RawMessage `json:"eos_token_id"`
+		}
+		if err := json.Unmarshal(data, &gen); err != nil {
+			return Config{}, fmt.Errorf("lm: %s: %w", genPath, err)
+		}
+		ids, err := parseIDList(gen.EOS)
+		if err != nil {
+			return Config{}, fmt.Errorf("lm: %s: %w", genPath, err)
+		}
+		for _, id := range ids {
+			if !slices.Contains(c.EOSTokenIDs, id) {
+				c.EOSTokenIDs = append(c.EOSTokenIDs, id)
+			}
+		}
+		if err := c.Validate(); err != nil {
+			return Config{}, fmt.Errorf("%s: %w", genPath, err)
+		}
+	}
 	return c, nil
+}
+
+// parseIDList parses an eos_token_id value: absent/null, one integer or a list of integers.
+func parseIDList(raw json.RawMessage) ([]int, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var one int
+	if err := json.Unmarshal(raw, &one); err == nil {
+		return []int{one}, nil
+	}
+	var list []int
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, fmt.Errorf("eos_token_id must be an integer or a list of integers, got %s", raw)
+	}
+	return list, nil
 }
 
 // MarshalJSON encodes c as a Hugging Face config.json.

@@ -34,9 +34,16 @@ func TestParseConfigQwen25(t *testing.T) {
 	if err := c.WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
+	gen := `{"bos_token_id": 151643, "eos_token_id": [151645, 151643], "do_sample": true}`
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "generation_config.json"), []byte(gen), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	c2, err := ReadConfig(filepath.Dir(path))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(c2.EOSTokenIDs) != 2 || c2.EOSTokenIDs[0] != 151645 || c2.EOSTokenIDs[1] != 151643 {
+		t.Fatalf("EOS ids with generation_config.json: %v, want [151645 151643]", c2.EOSTokenIDs)
 	}
 	if c2.Architecture != c.Architecture || c2.HeadDim != c.HeadDim || c2.NumParams() != c.NumParams() || c2.RopeTheta != c.RopeTheta {
 		t.Fatalf("round trip changed the config: %+v vs %+v", c2, c)

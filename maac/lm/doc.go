@@ -50,6 +50,15 @@
 // nothing else changes): evaluations and generation after a step see the new weights
 // (TestEvalAfterTrainStepSeesNewWeights).
 //
+// # Tests and benchmarks
+//
+// testdata/reference.py is an independent plain-PyTorch implementation of the three
+// architectures; it wrote the committed fixtures under testdata/ref (weights + expected logits),
+// which TestReferenceLogits matches to 1e-4 without torch. Regenerate with Debian's torch:
+// `cd maac/lm/testdata && /usr/bin/python3 reference.py`. `collm bench` (and the Go benchmarks
+// BenchmarkDecode, BenchmarkScore, BenchmarkTrainStep) measure speed next to the PyTorch twin
+// testdata/bench_torch.py.
+//
 // Known limits: no rope_scaling (Llama 3.1+ "llama3" scaling is rejected), no sliding window, a
 // Model is not safe for concurrent use, and positions past max_position_embeddings are not
 // rejected.

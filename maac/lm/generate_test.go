@@ -172,3 +172,14 @@ func TestSampleTokenTopKTopP(t *testing.T) {
 		}
 	}
 }
+
+// GoMLX executors refuse a 33rd input shape by default; RL batches vary in size and length.
+func TestManyShapes(t *testing.T) {
+	m := tinyModel(t, model.NewStore(), "agent_0", 1)
+	for n := 1; n <= 34; n++ {
+		prompts := slices.Repeat([][]int{{1}}, n)
+		if _, err := m.Score(prompts, slices.Repeat([][]int{{2}}, n)); err != nil {
+			t.Fatalf("batch of %d: %v", n, err)
+		}
+	}
+}

@@ -275,8 +275,8 @@ func rmsNorm(x, weight *Node, eps float64) *Node {
 	return Mul(Div(x, Sqrt(AddScalar(ms, eps))), ExpandLeftToRank(weight, x.Rank()))
 }
 
-// positionsFromMask returns the HF position ids of left- (or right-) padded rows: the number of
-// real tokens before each position, 0 on padding.
+// positionsFromMask returns HF position ids for padded rows: the number of real tokens before
+// each position (left padding gets 0, right padding repeats the last position; both are masked).
 func positionsFromMask(mask *Node) *Node {
 	m := ConvertDType(mask, dtypes.Int32)
 	return MaxScalar(SubScalar(CumSum(m, 1), 1), 0)
@@ -398,6 +398,11 @@ func (m *Model) Logits(hidden *Node) *Node {
 	return DotGeneral(hidden, []int{hidden.Rank() - 1}, nil, w, []int{1}, nil)
 }
 
+// maxCompiledShapes bounds the graphs an executor keeps, one per input shape. GoMLX's default
+// (32) fails the 33rd shape, which RL with varying batch sizes and lengths reaches quickly;
+// lengths are bucketed to multiples of 8, so the number of shapes stays moderate.
+const maxCompiledShapes = 1024
+
 // exec returns the model's cached executor for key, building it with fn on first use.
 func (m *Model) exec(key string, fn model.CanonicalExecGraphFn) (*model.Exec, error) {
 	m.mu.Lock()
@@ -409,6 +414,7 @@ func (m *Model) exec(key string, fn model.CanonicalExecGraphFn) (*model.Exec, er
 	if err != nil {
 		return nil, err
 	}
+	e.SetMaxCache(maxCompiledShapes)
 	m.execs[key] = e
 	return e, nil
 }

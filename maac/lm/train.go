@@ -118,6 +118,8 @@ func NewTrainer(backend compute.Backend, store *model.Store, scopes []string, cf
 	if t.grad, err = model.NewExecCanonical(backend, store, t.graphFn(false), -1, -1, false, true, true); err != nil {
 		return nil, err
 	}
+	t.step.SetMaxCache(maxCompiledShapes)
+	t.grad.SetMaxCache(maxCompiledShapes)
 	lr := tensors.FromScalar(float32(cfg.LearningRate))
 	if v := store.GetVariable(t.optPath + "/learning_rate"); v != nil {
 		// A trainer of the same name continues the optimizer state (moments, step) of the last.

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/collm/collm/maac/lm"
+	"github.com/gomlx/gomlx/ml/model"
+)
+
+func init() {
+	register(&command{
+		name:    "generate",
+		summary: "sample a response from a causal LM (HF directory or preset tiny/small)",
+		run:     runGenerate,
+	})
+}
+
+func runGenerate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("generate", stderr)
+	modelFlag := fs.String("model", "tiny", "HF model directory (config.json + safetensors + tokenizer.json) or preset: tiny, small (random weights)")
+	prompt := fs.String("prompt", "", "prompt text (required)")
+	maxNew := fs.Int("max-new", 64, "maximum number of new tokens")
+	temperature := fs.Float64("temperature", 0, "sampling temperature; 0 = greedy")
+	topP := fs.Float64("top-p", 0, "nucleus sampling mass in (0,1]; 0 = off")
+	topK := fs.Int("top-k", 0, "keep the K most likely tokens; 0 = off")
+	seed := fs.Uint64("seed", 0, "sampling seed")
+	initSeed := fs.Uint64("init-seed", 0, "weight seed of a preset model")
+	asJSON := fs.Bool("json", false, "print tokens, log-probs and finish reason as JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErrorf("unexpected argument %q", pos[0])
+	}
+	if *prompt == "" {
+		return usageErrorf("--prompt is required")
+	}
+	cfg := lm.GenerateConfig{MaxNewTokens: *maxNew, Temperature: *temperature, TopP: *topP, TopK: *topK, Seed: *seed}
+	if *maxNew <= 0 {
+		return usageErrorf("--max-new must be > 0, got %d", *maxNew)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageErrorf("%v", err)
+	}
+	backend, err := lm.NewBackend()
+	if err != nil {
+		return err
+	}
+	m, err := lm.LoadOrPreset(backend, model.NewStore(), "model", *modelFlag, *initSeed)
+	if err != nil {
+		return err
+	}
+	tok, err := lm.TokenizerFor(*modelFlag)
+	if err != nil {
+		return err
+	}
+	out, err := m.GenerateText(tok, []string{*prompt}, cfg)
+	if err != nil {
+		return err
+	}
+	s := out[0]
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{
+			"text": s.Text, "tokens": s.Tokens, "logprobs": s.LogProbs,
+			"sample_logprobs": s.SampleLogProbs, "finish_reason": s.FinishReason,
+		})
+	}
+	fmt.Fprintln(stdout, s.Text)
+	return nil
+}
