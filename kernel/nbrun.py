@@ -43,15 +43,17 @@ def cell_failure(cell):
     details = ""
     for out in cell.get("outputs", []):
         details += html_stderr_text(out)
+    # GoNB sends stderr in chunks as the program writes it: a panic's first line can be split
+    # over several stream outputs, so match on their concatenation.
+    stderr = "".join(out.get("text", "") for out in cell.get("outputs", [])
+                     if out.get("output_type") == "stream" and out.get("name") == "stderr")
+    m = FAILURE.search(stderr)
+    if m:
+        return stderr[m.start():].strip()
     for out in cell.get("outputs", []):
-        kind = out.get("output_type")
-        if kind == "error":
+        if out.get("output_type") == "error":
             error = f"{out.get('ename', 'error')}: {out.get('evalue', '')}".strip()
             return f"{details}\n{error}".strip()
-        if kind == "stream" and out.get("name") == "stderr":
-            m = FAILURE.search(out.get("text", ""))
-            if m:
-                return out["text"][m.start():].strip()
     return None
 
 

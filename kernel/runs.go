@@ -50,8 +50,12 @@ func OpenRun(name string) (*maac.Trainer, *maac.RunDir, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); os.IsNotExist(err) {
-		return nil, nil, fmt.Errorf("no run called %q in %s (existing: %s)", name, RunsDir(), strings.Join(ListRuns(), ", "))
+	if _, err := os.Stat(filepath.Join(dir, "config.json")); err != nil {
+		existing := "there are no runs yet"
+		if runs := ListRuns(); len(runs) > 0 {
+			existing = "existing: " + strings.Join(runs, ", ")
+		}
+		return nil, nil, fmt.Errorf("no run called %q in %s (%s)", name, RunsDir(), existing)
 	}
 	return maac.Resume(dir)
 }

@@ -73,6 +73,7 @@ func TestTutorialsRun(t *testing.T) {
 		t.Fatalf("no notebooks found (%v)", err)
 	}
 	out := t.TempDir()
+	t.Setenv("COLLM_RUNS", t.TempDir()) // the tutorials' runs stay out of the repository
 	for _, path := range paths {
 		if strings.HasSuffix(path, ".executed.ipynb") {
 			continue

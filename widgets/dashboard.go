@@ -26,6 +26,7 @@ type Dashboard struct {
 	sinceDraw  int
 	samples    []maac.EpisodeSample
 	started    bool
+	closed     bool // set by Close: the trainer's hooks outlive the dashboard
 }
 
 // DashboardOptions configures a Dashboard. The zero value works.
@@ -80,6 +81,9 @@ func (d *Dashboard) Watch(label string, t *maac.Trainer, history *History, targe
 	d.live = append(d.live, lr)
 	d.runs = append(d.runs, history)
 	t.OnUpdate(func(u maac.UpdateInfo) error {
+		if d.closed {
+			return nil
+		}
 		lr.history.Metrics = append(lr.history.Metrics, u.Metrics)
 		d.samples = u.Samples
 		d.sinceDraw++
@@ -121,8 +125,10 @@ func (d *Dashboard) Render() error {
 }
 
 // Close draws the final charts and ends the progress line; call it when training stops, also
-// after an interrupt.
+// after an interrupt. A closed dashboard ignores later updates of the trainers it watched, so
+// training them again (with a new dashboard) leaves its final charts as they are.
 func (d *Dashboard) Close() error {
+	d.closed = true
 	err := d.Render()
 	if !kernel.InNotebook() {
 		fmt.Fprintln(d.opts.Progress)

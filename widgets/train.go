@@ -40,8 +40,11 @@ func Train(ctx context.Context, t *maac.Trainer, rd *maac.RunDir, target int, o 
 		return err
 	}
 	d := NewDashboard(o.Dashboard).Compare(o.Compare...).Watch(o.Label, t, history, target)
+	// The trainer keeps its hooks: after this call returns, this one must not checkpoint any more.
+	training := true
+	defer func() { training = false }()
 	t.OnUpdate(func(u maac.UpdateInfo) error {
-		if u.Update%o.SaveEvery == 0 {
+		if training && u.Update%o.SaveEvery == 0 {
 			return t.SaveCheckpoint(rd.CheckpointPath())
 		}
 		return nil
