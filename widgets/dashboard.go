@@ -199,7 +199,7 @@ func SamplesHTML(samples []maac.EpisodeSample) string {
 				reward = fmt.Sprintf("%.4f", s.Reward)
 			}
 			fmt.Fprintf(&b, `<tr style="border-top:1px solid #ddd"><td style="padding:2px 6px">%d/%d</td><td style="padding:2px 6px">%d</td>`+
-				`<td style="padding:2px 6px;white-space:pre-wrap">%s</td><td style="padding:2px 6px;white-space:pre-wrap">%s</td>`+
+				`<td style="padding:2px 6px;text-align:left;vertical-align:top;white-space:pre-wrap">%s</td><td style="padding:2px 6px;text-align:left;vertical-align:top;white-space:pre-wrap">%s</td>`+
 				`<td style="padding:2px 6px;text-align:right">%s</td></tr>`,
 				s.Task, s.Turn, i, escape(clip(prompt, 400)), escape(clip(s.Responses[i], 400)), reward)
 		}
