@@ -454,3 +454,23 @@ func TestAlgorithmsLearn(t *testing.T) {
 		})
 	}
 }
+
+func TestHooksCanBeRemoved(t *testing.T) {
+	tr := mustBuild(t, runConfig("magrpo", nil, 1))
+	var kept, removed, episodes int
+	tr.OnUpdate(func(UpdateInfo) error { kept++; return nil })
+	remove := tr.OnUpdate(func(UpdateInfo) error { removed++; return nil })
+	tr.OnEpisode(func(ep Episode) error {
+		if len(ep.Turns) != 1 || len(ep.Turns[0].Responses) != 2 {
+			t.Errorf("episode %+v: want one turn with two responses", ep)
+		}
+		episodes++
+		return nil
+	})
+	metricsOf(t, tr, 1)
+	remove()
+	metricsOf(t, tr, 1)
+	if kept != 2 || removed != 1 || episodes != 2*4 {
+		t.Errorf("hooks ran kept=%d removed=%d episodes=%d, want 2, 1, 8", kept, removed, episodes)
+	}
+}

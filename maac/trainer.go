@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 
@@ -74,20 +75,29 @@ type Episode struct {
 }
 
 type hooks struct {
-	onUpdate  []func(UpdateInfo) error
-	onEpisode []func(Episode) error
+	onUpdate  []*func(UpdateInfo) error
+	onEpisode []*func(Episode) error
 }
 
 // OnUpdate registers fn to run after every update (widgets, loggers, checkpointing). An error
-// stops training and is returned by Train.
-func (t *Trainer) OnUpdate(fn func(UpdateInfo) error) {
-	t.hooks.onUpdate = append(t.hooks.onUpdate, fn)
+// stops training and is returned by Train. The returned function unregisters fn.
+func (t *Trainer) OnUpdate(fn func(UpdateInfo) error) (remove func()) {
+	return addHook(&t.hooks.onUpdate, fn)
 }
 
 // OnEpisode registers fn to run after every update for one episode per task of the update (the
-// first path of each rollout tree), for transcripts and sample viewers.
-func (t *Trainer) OnEpisode(fn func(Episode) error) {
-	t.hooks.onEpisode = append(t.hooks.onEpisode, fn)
+// first path of each rollout tree), for transcripts and sample viewers. The returned function
+// unregisters fn.
+func (t *Trainer) OnEpisode(fn func(Episode) error) (remove func()) {
+	return addHook(&t.hooks.onEpisode, fn)
+}
+
+func addHook[T any](list *[]*func(T) error, fn func(T) error) (remove func()) {
+	h := &fn
+	*list = append(*list, h)
+	return func() {
+		*list = slices.DeleteFunc(*list, func(x *func(T) error) bool { return x == h })
+	}
 }
 
 // Updates is the number of completed updates; EnvSteps the env_step counter.
@@ -153,15 +163,15 @@ func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 	m[MetricTokensPerSec] = float64(r.tokens) / r.genTime.Seconds()
 	for _, root := range r.roots {
 		ep := t.episode(root)
-		for _, fn := range t.hooks.onEpisode {
-			if err := fn(ep); err != nil {
+		for _, fn := range slices.Clone(t.hooks.onEpisode) {
+			if err := (*fn)(ep); err != nil {
 				return m, fmt.Errorf("update %d episode hook: %w", t.update, err)
 			}
 		}
 	}
 	info := UpdateInfo{Update: t.update, EnvStep: t.envStep, Metrics: m, Samples: t.samples(r, 4)}
-	for _, fn := range t.hooks.onUpdate {
-		if err := fn(info); err != nil {
+	for _, fn := range slices.Clone(t.hooks.onUpdate) {
+		if err := (*fn)(info); err != nil {
 			return m, fmt.Errorf("update %d hook: %w", t.update, err)
 		}
 	}

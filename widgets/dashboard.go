@@ -26,7 +26,7 @@ type Dashboard struct {
 	sinceDraw  int
 	samples    []maac.EpisodeSample
 	started    bool
-	closed     bool // set by Close: the trainer's hooks outlive the dashboard
+	unwatch    []func() // removes the dashboard's hooks from the trainers it watches
 }
 
 // DashboardOptions configures a Dashboard. The zero value works.
@@ -80,10 +80,7 @@ func (d *Dashboard) Watch(label string, t *maac.Trainer, history *History, targe
 	lr := &liveRun{history: history, trainer: t, target: target, start: time.Now(), from: t.Updates()}
 	d.live = append(d.live, lr)
 	d.runs = append(d.runs, history)
-	t.OnUpdate(func(u maac.UpdateInfo) error {
-		if d.closed {
-			return nil
-		}
+	d.unwatch = append(d.unwatch, t.OnUpdate(func(u maac.UpdateInfo) error {
 		lr.history.Metrics = append(lr.history.Metrics, u.Metrics)
 		d.samples = u.Samples
 		d.sinceDraw++
@@ -91,7 +88,7 @@ func (d *Dashboard) Watch(label string, t *maac.Trainer, history *History, targe
 			return d.Render()
 		}
 		return nil
-	})
+	}))
 	return d
 }
 
@@ -128,7 +125,10 @@ func (d *Dashboard) Render() error {
 // after an interrupt. A closed dashboard ignores later updates of the trainers it watched, so
 // training them again (with a new dashboard) leaves its final charts as they are.
 func (d *Dashboard) Close() error {
-	d.closed = true
+	for _, remove := range d.unwatch {
+		remove()
+	}
+	d.unwatch = nil
 	err := d.Render()
 	if !kernel.InNotebook() {
 		fmt.Fprintln(d.opts.Progress)

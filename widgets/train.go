@@ -40,15 +40,13 @@ func Train(ctx context.Context, t *maac.Trainer, rd *maac.RunDir, target int, o 
 		return err
 	}
 	d := NewDashboard(o.Dashboard).Compare(o.Compare...).Watch(o.Label, t, history, target)
-	// The trainer keeps its hooks: after this call returns, this one must not checkpoint any more.
-	training := true
-	defer func() { training = false }()
-	t.OnUpdate(func(u maac.UpdateInfo) error {
-		if training && u.Update%o.SaveEvery == 0 {
+	stopSaving := t.OnUpdate(func(u maac.UpdateInfo) error {
+		if u.Update%o.SaveEvery == 0 {
 			return t.SaveCheckpoint(rd.CheckpointPath())
 		}
 		return nil
 	})
+	defer stopSaving()
 	trainErr := t.Train(ctx, target-t.Updates())
 	interrupted := errors.Is(trainErr, context.Canceled)
 	if trainErr != nil && !interrupted {
