@@ -2,10 +2,12 @@ package kernel
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -61,16 +63,75 @@ func OpenRun(name string) (*maac.Trainer, *maac.RunDir, error) {
 }
 
 // OpenOrCreateRun reopens the run called name when it exists and creates it from cfg otherwise,
-// so re-running a training cell continues the run instead of failing.
+// so re-running a training cell continues the run instead of failing. A run that exists with a
+// different configuration is an error naming the differing settings: continuing it with settings
+// it was not trained with would be a silent surprise.
 func OpenOrCreateRun(name string, cfg maac.RunConfig) (*maac.Trainer, *maac.RunDir, error) {
 	dir, err := RunPath(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-		return maac.Resume(dir)
+	stored, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return maac.Create(dir, cfg)
 	}
-	return maac.Create(dir, cfg)
+	want, err := maac.ResolveConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if diff := configDiff(stored, want); len(diff) > 0 {
+		return nil, nil, fmt.Errorf("run %q exists with other settings (%s): use another name, delete %s, or pass its settings to continue it",
+			name, strings.Join(diff, "; "), dir)
+	}
+	return maac.Resume(dir)
+}
+
+// configDiff lists the settings whose values differ between a stored config.json and cfg.
+func configDiff(stored []byte, cfg maac.RunConfig) []string {
+	var a, b any
+	current, _ := json.Marshal(cfg)
+	if json.Unmarshal(stored, &a) != nil || json.Unmarshal(current, &b) != nil {
+		return []string{"config.json is unreadable"}
+	}
+	fa, fb := map[string]string{}, map[string]string{}
+	flatten("", a, fa)
+	flatten("", b, fb)
+	var diff []string
+	for k, v := range fb {
+		if fa[k] != v {
+			diff = append(diff, fmt.Sprintf("%s: stored %s, given %s", k, orNone(fa[k]), v))
+		}
+	}
+	for k, v := range fa {
+		if _, ok := fb[k]; !ok {
+			diff = append(diff, fmt.Sprintf("%s: stored %s, given none", k, v))
+		}
+	}
+	sort.Strings(diff)
+	return diff
+}
+
+func flatten(prefix string, v any, out map[string]string) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			flatten(strings.TrimPrefix(prefix+"."+k, "."), x, out)
+		}
+	case []any:
+		for i, x := range v {
+			flatten(fmt.Sprintf("%s[%d]", prefix, i), x, out)
+		}
+	default:
+		data, _ := json.Marshal(v)
+		out[prefix] = string(data)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // ListRuns returns the names of the runs in RunsDir.

@@ -173,3 +173,25 @@ func TestInterruptContext(t *testing.T) {
 		t.Fatal("SIGINT did not cancel the context")
 	}
 }
+
+func TestOpenOrCreateRunRejectsOtherSettings(t *testing.T) {
+	t.Setenv("COLLM_RUNS", t.TempDir())
+	cfg := maac.RunConfig{Env: "toy-coord", Algorithm: "magrpo", MC: &maac.MCConfig{Common: maac.Common{MaxNewTokens: 1}}}
+	_, rd, err := OpenOrCreateRun("r", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.Close()
+	// The same settings reopen the run.
+	_, rd, err = OpenOrCreateRun("r", cfg)
+	if err != nil {
+		t.Fatalf("reopening with the same settings: %v", err)
+	}
+	rd.Close()
+	other := cfg
+	other.MC = &maac.MCConfig{Common: maac.Common{MaxNewTokens: 2}}
+	_, _, err = OpenOrCreateRun("r", other)
+	if err == nil || !strings.Contains(err.Error(), "mc.max_new_tokens: stored 1, given 2") {
+		t.Fatalf("other settings: err = %v", err)
+	}
+}

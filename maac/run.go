@@ -3,6 +3,7 @@ package maac
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gomlx/gomlx/ml/model"
@@ -165,25 +166,47 @@ func (c *RunConfig) common() (*Common, error) {
 // Build builds the trainer a RunConfig describes.
 func Build(cfg RunConfig) (*Trainer, error) { return build(cfg, nil) }
 
-func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
+// ResolveConfig validates cfg and returns it with every default filled in, as the trainer it
+// describes would run (and as config.json records it), without building any model.
+func ResolveConfig(cfg RunConfig) (RunConfig, error) {
+	cfg, _, _, err := resolve(cfg, nil)
+	return cfg, err
+}
+
+// resolve copies cfg (the caller's config structs are never modified), fills its defaults and
+// validates it against the environment, which it builds unless env is given.
+func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, AlgorithmInfo, error) {
+	cfg.Agents = slices.Clone(cfg.Agents)
+	if cfg.CC != nil {
+		c := *cfg.CC
+		cfg.CC = &c
+	}
+	if cfg.DC != nil {
+		c := *cfg.DC
+		cfg.DC = &c
+	}
+	if cfg.MC != nil {
+		c := *cfg.MC
+		cfg.MC = &c
+	}
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = "cc"
 	}
 	info, err := algorithmInfo(cfg.Algorithm)
 	if err != nil {
-		return nil, err
+		return cfg, nil, info, err
 	}
 	if env == nil {
 		if cfg.Env == "" {
-			return nil, errors.New("no environment: call Env(name, options) (see `collm envs`)")
+			return cfg, nil, info, errors.New("no environment: call Env(name, options) (see `collm envs`)")
 		}
 		if env, err = envs.New(cfg.Env, cfg.EnvOptions); err != nil {
-			return nil, err
+			return cfg, nil, info, err
 		}
 	}
 	spec := env.Spec()
 	if info.SingleAgent && spec.NumAgents != 1 {
-		return nil, fmt.Errorf("%s is a single-agent baseline but env %s has %d agents: use an env with one agent (e.g. --env-opt agents=1)",
+		return cfg, nil, info, fmt.Errorf("%s is a single-agent baseline but env %s has %d agents: use an env with one agent (e.g. --env-opt agents=1)",
 			info.Name, spec.Name, spec.NumAgents)
 	}
 	if len(cfg.Agents) == 0 {
@@ -192,18 +215,17 @@ func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
 		}
 	}
 	if len(cfg.Agents) != spec.NumAgents {
-		return nil, fmt.Errorf("env %s needs %d agents, got %d agent specs", spec.Name, spec.NumAgents, len(cfg.Agents))
+		return cfg, nil, info, fmt.Errorf("env %s needs %d agents, got %d agent specs", spec.Name, spec.NumAgents, len(cfg.Agents))
 	}
 	topology := cfg.Topology
 	if topology == "" {
 		topology = info.Topology
 	}
 	if err := checkTopology(info, topology); err != nil {
-		return nil, err
+		return cfg, nil, info, err
 	}
-	common, err := cfg.common()
-	if err != nil {
-		return nil, err
+	if _, err := cfg.common(); err != nil {
+		return cfg, nil, info, err
 	}
 	multiTurn := spec.MaxTurns > 1
 	switch {
@@ -228,10 +250,15 @@ func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
 		}
 		err = cfg.MC.Validate(spec.NumAgents)
 	}
+	return cfg, env, info, err
+}
+
+func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
+	cfg, env, info, err := resolve(cfg, env)
 	if err != nil {
 		return nil, err
 	}
-
+	common, _ := cfg.common()
 	be, err := backend.New()
 	if err != nil {
 		return nil, err
