@@ -3,8 +3,10 @@ package maac
 import (
 	"context"
 	"errors"
+	"maps"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -197,7 +199,7 @@ func sameMetrics(t *testing.T, what string, a, b []Metrics) {
 		t.Fatalf("%s: %d vs %d updates", what, len(a), len(b))
 	}
 	for i := range a {
-		for _, k := range sortedKeys(a[i]) {
+		for _, k := range slices.Sorted(maps.Keys(a[i])) {
 			if va, vb := a[i][k], b[i][k]; va != vb && !(math.IsNaN(va) && math.IsNaN(vb)) {
 				t.Fatalf("%s: update %d metric %s: %v vs %v", what, i+1, k, va, vb)
 			}
@@ -390,7 +392,7 @@ func TestOptionsRun(t *testing.T) {
 			tr := mustBuild(t, tt.cfg())
 			ms := metricsOf(t, tr, 2)
 			if _, ok := ms[1][tt.metric]; !ok {
-				t.Errorf("metric %s missing: %v", tt.metric, sortedKeys(ms[1]))
+				t.Errorf("metric %s missing: %v", tt.metric, slices.Sorted(maps.Keys(ms[1])))
 			}
 			_, measured := ms[1]["grad/agent/0/variance"]
 			if want := tt.name != "no grad variance"; measured != want {
@@ -425,7 +427,7 @@ func TestAlgorithmsLearn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		name := tt.algo
-		for _, k := range sortedKeys(tt.env) {
+		for _, k := range slices.Sorted(maps.Keys(tt.env)) {
 			name += "," + k + "=" + tt.env[k]
 		}
 		t.Run(name, func(t *testing.T) {

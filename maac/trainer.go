@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -270,13 +269,3 @@ func (t *Trainer) klPenalty(r *rollout, m Metrics) error {
 // errInvalidTopology is wrapped by errors about a critic topology that does not fit the
 // algorithm.
 var errInvalidTopology = errors.New("invalid critic topology")
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
