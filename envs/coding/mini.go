@@ -13,9 +13,20 @@ import (
 // "f(x)=3*x+1" whose natural split is aux = the inner term and f = aux(...) plus the outer step,
 // with 3 asserts each; canonical answers fit in about 25 characters
 // ("def aux(x):return 3*x", "def f(x):return aux(x)+1"). Prompts and feedback are terse
-// ASCII. The reward (MiniScheme) lies in [-1, 0]:
+// ASCII. The reward (MiniScheme, MiniShapedScheme) lies in [-1, 0]:
 //   - dense=true: every turn pays (points - max)/max, max = 4.0 with two agents and 2.1 with
 //     one (no aux, so neither the 0.4 of aux nor the bonuses can be earned);
+//   - shaping=true (default; dense only): while aux or f fails level 1 (defined, returns a
+//     value), its response earns up to 0.2 (aux) or 0.3 (f) points for text closer to the
+//     target "def f(PARAMS):return ": bytes in the answer alphabet, byte pairs of the target,
+//     common prefix with it (part format_shaping, see ShapingAux and FormatQuality). Tiny
+//     byte-level models from random init need it: without it every sample scores the same.
+//     shaping=false is the exact reward. Measured (CoLLM-CC, tiny agents, K=4, 4 tasks per
+//     update, 40 new tokens, lr 3e-3, turns=1; TestMiniLearnable): the return rose by 0.012
+//     to 0.017 within 60 updates for seeds 1-3 (seed 1: -0.9975 over the first 5 updates,
+//     -0.980 over the last 5), all of it format_shaping; level 1 was not reached, the agents
+//     settle on repeated bytes or byte pairs ("urur", "n n "). With the default turns=2 the
+//     same run (seed 1) did not rise in 58 updates;
 //   - dense=false (sparse in both senses): turns before the last pay 0; the last pays 0 when
 //     every test passes (and, with two agents, f calls aux and uses its result), else -1.
 // Tasks whose index is 7 mod 8 form the evaluation split.
@@ -152,8 +163,19 @@ type MiniEnv struct {
 	*Env
 }
 
-// NewMiniEnv builds coding-mini; cfg.Problems, Prompter, Scorer and Name are filled in.
-func NewMiniEnv(cfg Config, dense bool) (*MiniEnv, error) {
+// MiniOptions are coding-mini's reward settings; the zero value is the default (options
+// dense=true, shaping=true).
+type MiniOptions struct {
+	// Sparse pays only the last turn: 0 on success, else -1 (option dense=false). The sparse
+	// reward is never shaped.
+	Sparse bool
+	// NoShaping turns off format shaping of the dense reward (option shaping=false), leaving the
+	// exact level-gated points; see ShapingAux.
+	NoShaping bool
+}
+
+// NewMiniEnv builds coding-mini; cfg.Problems, Prompter, Scheme and Name are filled in.
+func NewMiniEnv(cfg Config, o MiniOptions) (*MiniEnv, error) {
 	cfg.Name = "coding-mini"
 	cfg.Problems = MiniProblems()
 	cfg.Prompter = MiniPrompter{}
@@ -161,7 +183,11 @@ func NewMiniEnv(cfg Config, dense bool) (*MiniEnv, error) {
 	if agents == 0 {
 		agents = 2
 	}
-	cfg.Scheme = MiniScheme(agents, dense)
+	if o.Sparse || o.NoShaping {
+		cfg.Scheme = MiniScheme(agents, !o.Sparse)
+	} else {
+		cfg.Scheme = MiniShapedScheme(agents, cfg.Problems)
+	}
 	e, err := NewEnv(cfg)
 	if err != nil {
 		return nil, err

@@ -69,15 +69,16 @@ func init() {
 		Summary: "CPU-scale coding: arithmetic one-liners, aux + f, real sandboxed asserts, reward in [-1, 0]",
 		Options: withOptions(
 			envs.Option{Name: "dense", Default: "true", Help: "true = every turn pays the level-gated points scaled to [-1, 0]; false = only the last turn pays: 0 on success, else -1"},
+			envs.Option{Name: "shaping", Default: "true", Help: "dense only: partial credit (<= 0.5 of 4 points) for text closer to def NAME(...):return while level 1 fails; false = the exact level-gated reward"},
 			envs.Option{Name: "test_timeout", Default: "2", Help: "seconds per test"},
 		),
 		New: func(o *envs.Options) (envs.Env, error) {
 			cfg := configFromOptions(o)
-			dense := o.Bool("dense")
+			mo := MiniOptions{Sparse: !o.Bool("dense"), NoShaping: !o.Bool("shaping")}
 			if err := o.Err(); err != nil {
 				return nil, err
 			}
-			return NewMiniEnv(cfg, dense)
+			return NewMiniEnv(cfg, mo)
 		},
 	})
 }

@@ -71,10 +71,7 @@ func SpecScheme() *reward.Composite {
 // is every test passing and, with two agents, f calling aux and using its result. The points'
 // parts are reported either way.
 func MiniScheme(agents int, dense bool) *reward.Composite {
-	maxPts := MaxPoints
-	if agents == 1 {
-		maxPts = PointsMainDefined + PointsSyntax + PointsTests
-	}
+	maxPts := miniMaxPoints(agents)
 	if dense {
 		return reward.New(pointsComponents()...).Shift(-maxPts).Scale(1 / maxPts).Done()
 	}
@@ -90,4 +87,22 @@ func MiniScheme(agents int, dense bool) *reward.Composite {
 		return 0
 	})
 	return reward.New(success).Then(parts...).Shift(-1).Sparse(true).Done()
+}
+
+// miniMaxPoints is the most points of coding-mini: 4.0 with two agents, 2.1 with one (no aux,
+// so neither the 0.4 of aux nor the bonuses can be earned).
+func miniMaxPoints(agents int) float64 {
+	if agents == 1 {
+		return PointsMainDefined + PointsSyntax + PointsTests
+	}
+	return MaxPoints
+}
+
+// MiniShapedScheme is coding-mini's dense reward with format shaping (see ShapingAux): the
+// part format_shaping is added to the points before the normalisation, (points + shaping -
+// max)/max, still in [-1, 0]. The sparse reward has no shaped variant: it stays binary.
+// Input.Task indexes problems (MiniProblems() for the env), whose statements give f's target.
+func MiniShapedScheme(agents int, problems []Problem) *reward.Composite {
+	maxPts := miniMaxPoints(agents)
+	return reward.New(formatShaping(agents, miniTargets(problems))).Then(pointsComponents()...).Shift(-maxPts).Scale(1 / maxPts).Done()
 }
