@@ -70,6 +70,13 @@ type EvalSplitter interface {
 	EvalTasks() []int
 }
 
+// Demonstrator is an Env that knows a good joint response (one string per agent) for the first
+// turn of a task, such as a canonical solution. Trainers use it for a supervised warm start of
+// agents that cannot yet produce well-formed answers.
+type Demonstrator interface {
+	Demonstration(task int) ([]string, error)
+}
+
 // GlobalStater is a State that can describe the full environment state as text, for a
 // centralized critic that should see more than the agents' prompts.
 type GlobalStater interface {

@@ -87,8 +87,11 @@ func (a *ccAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 		et.normalizeAdvantages(r)
 	}
 
-	// 4. Each actor's policy gradient with the shared advantages.
+	// 4. Each actor's policy gradient with the shared advantages (not while the critic warms up).
 	for i := range t.Agents {
+		if t.update < a.cfg.CriticWarmup {
+			break
+		}
 		batch := &actorBatch{}
 		for _, level := range r.levels {
 			for _, nd := range level {

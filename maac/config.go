@@ -75,6 +75,11 @@ type ActorCritic struct {
 	ValueLossCoef float64 `json:"value_loss_coef,omitempty"`
 	// NoAdvantageNormalization turns off (A - mean)/max(std, 1e-6) over the update buffer.
 	NoAdvantageNormalization bool `json:"no_advantage_normalization,omitempty"`
+	// CriticWarmup is the number of first updates that train only the critics: the actors keep
+	// their weights (with a shared value head, only its value loss trains). A freshly initialized
+	// critic's errors would otherwise act as advantages and can wreck actors that start from a
+	// good policy (a warm start or a pretrained checkpoint). Default 0 (the paper).
+	CriticWarmup int `json:"critic_warmup,omitempty"`
 	// Targets: "td0" (default, the paper), "nstep" (NSteps, default 3) or "gae" (Lambda, default
 	// 0.95), computed along each rollout path.
 	Targets string  `json:"targets,omitempty"`
@@ -191,6 +196,8 @@ func (a *ActorCritic) validate() error {
 		return fmt.Errorf("critic_lr=%g: want > 0", a.CriticLR)
 	case !(a.ValueLossCoef > 0):
 		return fmt.Errorf("value_loss_coef=%g: want > 0", a.ValueLossCoef)
+	case a.CriticWarmup < 0:
+		return fmt.Errorf("critic_warmup=%d: want >= 0 updates", a.CriticWarmup)
 	case a.Targets != "td0" && a.Targets != "nstep" && a.Targets != "gae":
 		return fmt.Errorf("targets=%q: want td0, nstep or gae", a.Targets)
 	case a.NSteps < 1:

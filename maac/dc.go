@@ -105,7 +105,10 @@ func (a *dcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 		if !a.cfg.NoAdvantageNormalization {
 			et.normalizeAdvantages(r)
 		}
-		// 3. Actor i (with its value head's clipped loss in the shared topology).
+		// 3. Actor i (with its value head's clipped loss in the shared topology). While the critics
+		// warm up, a separate-critic actor is not trained and a shared one sees zero advantages,
+		// so only its value loss moves it.
+		warmingUp := t.update < a.cfg.CriticWarmup
 		batch := &actorBatch{}
 		if a.cfg.Shared {
 			batch.targets, batch.oldValues = []float64{}, []float64{}
@@ -115,6 +118,9 @@ func (a *dcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 				adv := sampleAdvantages(nd, i, func(e *edge) float64 { return et.advantages[e] })
 				y := sampleAdvantages(nd, i, func(e *edge) float64 { return et.tdTargets[e] })
 				for k, s := range nd.samples[i] {
+					if warmingUp {
+						adv[k] = 0
+					}
 					batch.add(nd.promptIDs[i], s, adv[k])
 					if a.cfg.Shared {
 						batch.targets = append(batch.targets, y[k])
@@ -123,8 +129,10 @@ func (a *dcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 				}
 			}
 		}
-		if err := t.trainActor(i, batch, m); err != nil {
-			return err
+		if !warmingUp || a.cfg.Shared {
+			if err := t.trainActor(i, batch, m); err != nil {
+				return err
+			}
 		}
 		// 4. Agent i's separate critic.
 		if !a.cfg.Shared {

@@ -476,3 +476,42 @@ func TestHooksCanBeRemoved(t *testing.T) {
 		t.Errorf("hooks ran kept=%d removed=%d episodes=%d, want 2, 1, 8", kept, removed, episodes)
 	}
 }
+
+func TestCriticWarmupFreezesActors(t *testing.T) {
+	for _, algo := range []string{"cc", "dc"} {
+		cfg := runConfig(algo, nil, 1)
+		if cfg.CC != nil {
+			cfg.CC.CriticWarmup = 2
+		} else {
+			cfg.DC.CriticWarmup = 2
+		}
+		tr := mustBuild(t, cfg)
+		before, _, err := tr.Agents[0].Model.WeightTensor("model.embed_tokens.weight")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms := metricsOf(t, tr, 3)
+		after, _, _ := tr.Agents[0].Model.WeightTensor("model.embed_tokens.weight")
+		for u, m := range ms[:2] {
+			if _, trained := m["agent/0/policy_loss"]; trained {
+				t.Errorf("%s: actor trained during warm-up update %d", algo, u+1)
+			}
+			if _, ok := m[MetricValueLoss]; !ok {
+				t.Errorf("%s: critic not trained during warm-up update %d", algo, u+1)
+			}
+		}
+		if _, trained := ms[2]["agent/0/policy_loss"]; !trained {
+			t.Errorf("%s: actor not trained after the warm-up", algo)
+		}
+		if slices.Equal(before, after) {
+			t.Errorf("%s: actor weights unchanged after the warm-up", algo)
+		}
+	}
+}
+
+func TestWarmStart(t *testing.T) {
+	tr := mustBuild(t, runConfig("cc", nil, 1))
+	if _, err := tr.WarmStart(1); err == nil || !strings.Contains(err.Error(), "has no demonstrations") {
+		t.Fatalf("toy-coord warm start: err = %v", err)
+	}
+}

@@ -43,6 +43,7 @@ type Trainer struct {
 	actors  []*lm.Trainer // one optimizer per agent
 	gradVar []*lm.Trainer // gradient-only twins of actors, for the variance measurement
 	refs    []*lm.Model   // frozen initial actors, for the KL penalty (KLBeta > 0)
+	sft     []*lm.Trainer // supervised warm-start optimizers, created by WarmStart
 	lastRun *rollout      // the latest rollout, for sample records
 }
 
@@ -180,13 +181,7 @@ func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 // sampleTasks draws the update's tasks without replacement where possible, from a stream that
 // depends only on the seed and the update number.
 func (t *Trainer) sampleTasks(update int) []int {
-	pool := make([]int, t.Env.NumTasks())
-	for i := range pool {
-		pool[i] = i
-	}
-	if s, ok := t.Env.(envs.EvalSplitter); ok {
-		pool = s.TrainTasks()
-	}
+	pool := t.trainTasks()
 	rng := rand.New(rand.NewPCG(t.common.Seed, mix(uint64(update), 0x7a5c)))
 	tasks := make([]int, t.common.TasksPerUpdate)
 	perm := rng.Perm(len(pool))
@@ -194,6 +189,18 @@ func (t *Trainer) sampleTasks(update int) []int {
 		tasks[i] = pool[perm[i%len(pool)]]
 	}
 	return tasks
+}
+
+// trainTasks returns the tasks training draws from: the env's training split when it has one.
+func (t *Trainer) trainTasks() []int {
+	if s, ok := t.Env.(envs.EvalSplitter); ok && len(s.TrainTasks()) > 0 {
+		return s.TrainTasks()
+	}
+	pool := make([]int, t.Env.NumTasks())
+	for i := range pool {
+		pool[i] = i
+	}
+	return pool
 }
 
 // samples returns up to n joint actions of the first turn, for sample viewers.

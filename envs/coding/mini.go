@@ -158,6 +158,14 @@ func (m *MiniEnv) Canonical(task int) []string {
 	return strings.Split(strings.TrimSpace(p.Canonical), "\n")
 }
 
+// Demonstration implements envs.Demonstrator with the canonical answers.
+func (m *MiniEnv) Demonstration(task int) ([]string, error) {
+	if task < 0 || task >= m.NumTasks() {
+		return nil, fmt.Errorf("coding-mini: task %d out of range [0, %d)", task, m.NumTasks())
+	}
+	return m.Canonical(task), nil
+}
+
 // MiniEnv is coding-mini: an Env with an evaluation split.
 type MiniEnv struct {
 	*Env
