@@ -18,8 +18,9 @@ type game interface {
 	start(task int) (*Grid, []map[string]int)
 	rules(task int) *Rules
 	// measure scores the world after a turn. data goes to the reward scheme as Input.Data;
-	// score is the unshifted reward of the game's formula (shown by score feedback).
-	measure(task int, seed int64, turn int, world *Grid, tr *TurnResult) (data any, score float64, info map[string]float64)
+	// score is the unshifted reward of the game's formula (shown by score feedback). format is
+	// the agents' mean FormatQuality (0 when shaping is off), for the scheme's format_shaping.
+	measure(task int, seed int64, turn int, world *Grid, tr *TurnResult, format float64) (data any, score float64, info map[string]float64)
 	prompt(s *state, agent int) string
 	// code is the character a block is drawn with.
 	code(block string) byte
@@ -32,6 +33,7 @@ type engine struct {
 	scheme  *reward.Composite
 	dialect Dialect
 	carry   bool // the world and inventories persist across turns
+	shaping bool // the scheme has format_shaping (compact dialect only)
 	evalIDs []int
 }
 
@@ -151,7 +153,13 @@ func (s *state) Step(responses []string) (envs.Transition, error) {
 	if err != nil {
 		return envs.Transition{}, fmt.Errorf("env %s: %w", e.spec.Name, err)
 	}
-	data, score, info := e.game.measure(s.task, s.seed, s.turn, world, tr)
+	format := 0.0
+	if e.shaping {
+		for agent := range responses {
+			format += FormatQuality(tr, agent, e.dialect, e.game.rules(s.task)) / float64(len(responses))
+		}
+	}
+	data, score, info := e.game.measure(s.task, s.seed, s.turn, world, tr, format)
 	last := s.turn+1 >= e.spec.MaxTurns
 	res := e.scheme.Score(reward.Input{Responses: responses, Prompts: s.prompts, Task: s.task, Turn: s.turn, Last: last, Data: data})
 	info["score"] = score

@@ -316,8 +316,9 @@ type HouseMetrics struct {
 	ExpectedSolid, ObservedSolid, Overlap int
 	SpiderDamage                          int
 	Killed                                bool
-	Invalid                               int // rejected lines/commands of the turn (logged, not scored)
-	ResourceRejections                    int // commands rejected for lack of blocks
+	Invalid                               int     // rejected lines/commands of the turn (logged, not scored)
+	ResourceRejections                    int     // commands rejected for lack of blocks
+	Format                                float64 // mean FormatQuality of the agents; set when shaping is on
 
 	MatchFraction float64
 	SpiderPenalty float64
@@ -365,14 +366,20 @@ func ScoreHouse(bp *Blueprint, world *Grid, damage, hp int, killed bool) HouseMe
 	return m
 }
 
-// houseScheme is the HouseBuild reward through envs/reward.
-func houseScheme(shift float64, sparse bool) *reward.Composite {
+// houseScheme is the HouseBuild reward through envs/reward. With shaping w > 0 the part
+// format_shaping (HouseMetrics.Format) adds w*(format_shaping-1), 0 for answers made of accepted
+// commands only.
+func houseScheme(shift float64, sparse bool, shaping float64) *reward.Composite {
 	get := func(f func(*HouseMetrics) float64) reward.TermFunc {
 		return func(in reward.Input) float64 { return f(in.Data.(*HouseMetrics)) }
 	}
-	return reward.New(
+	b := reward.New(
 		reward.Term("match_fraction", get(func(m *HouseMetrics) float64 { return m.MatchFraction })),
 		reward.Term("spider_penalty", get(func(m *HouseMetrics) float64 { return m.SpiderPenalty })).Times(-1),
 		reward.Term("invalid_commands", get(func(m *HouseMetrics) float64 { return float64(m.Invalid) })).Times(0),
-	).Shift(shift).Sparse(sparse).Done()
+	)
+	if shaping > 0 {
+		b.Then(reward.Term("format_shaping", get(func(m *HouseMetrics) float64 { return m.Format })).Times(shaping)).Shift(-shaping)
+	}
+	return b.Shift(shift).Sparse(sparse).Done()
 }

@@ -47,6 +47,11 @@ type HouseConfig struct {
 	// Compact selects the compact command syntax and short prompts of housebuild-mini; the
 	// legend characters of the blueprints are then the block codes.
 	Compact bool
+	// Shaping is the weight w of the format shaping (needs Compact): the reward gains
+	// w*(format_shaping-1), where the part format_shaping in [0, 1] is the agents' mean
+	// FormatQuality. 0 (the zero value) turns it off; MiniHouseConfig sets MiniHouseShaping. It
+	// may not exceed what one correct block earns, 1/(cells of the box), on any blueprint.
+	Shaping float64
 }
 
 func (c *HouseConfig) setDefaults() error {
@@ -111,7 +116,7 @@ func (c *HouseConfig) Validate() error {
 	case c.Feedback != FeedbackScore && c.Feedback != FeedbackNone:
 		return fmt.Errorf("HouseConfig.Feedback = %q: want %s or %s", c.Feedback, FeedbackScore, FeedbackNone)
 	}
-	return nil
+	return checkShaping("HouseConfig.Shaping", c.Shaping, c.Compact)
 }
 
 // NewHouseBuild builds a HouseBuild environment (also housebuild-mini, with a mini config).
@@ -129,6 +134,10 @@ func NewHouseBuild(cfg HouseConfig) (envs.Env, error) {
 	for i := range cfg.Blueprints {
 		bp := &cfg.Blueprints[i]
 		blocks := bp.Blocks()
+		if sz := bp.Box.Size(); cfg.Shaping > 1/float64(sz[0]*sz[1]*sz[2]) {
+			return nil, fmt.Errorf("HouseConfig.Shaping = %v exceeds what one correct block earns on %s (1/%d): lower it",
+				cfg.Shaping, bp.ID, sz[0]*sz[1]*sz[2])
+		}
 		empty, err := NewGrid(bp.Box, blocks)
 		if err != nil {
 			return nil, fmt.Errorf("%s task %s: %w", cfg.Name, bp.ID, err)
@@ -142,10 +151,11 @@ func NewHouseBuild(cfg HouseConfig) (envs.Env, error) {
 		g.limits = append(g.limits, bp.ResourceLimits(cfg.Agents))
 	}
 	e := &houseEnv{engine{
-		spec:   envs.Spec{Name: cfg.Name, NumAgents: cfg.Agents, MaxTurns: cfg.Turns},
-		game:   g,
-		scheme: houseScheme(*cfg.Shift, cfg.Sparse),
-		carry:  !cfg.ResetWorld,
+		spec:    envs.Spec{Name: cfg.Name, NumAgents: cfg.Agents, MaxTurns: cfg.Turns},
+		game:    g,
+		scheme:  houseScheme(*cfg.Shift, cfg.Sparse, cfg.Shaping),
+		carry:   !cfg.ResetWorld,
+		shaping: cfg.Shaping > 0,
 	}}
 	if cfg.Compact {
 		codes := map[byte]string{}
@@ -205,10 +215,11 @@ func (g *houseGame) start(task int) (*Grid, []map[string]int) {
 	return g.empty[task].Clone(), inv
 }
 
-func (g *houseGame) measure(task int, seed int64, turn int, world *Grid, tr *TurnResult) (any, float64, map[string]float64) {
+func (g *houseGame) measure(task int, seed int64, turn int, world *Grid, tr *TurnResult, format float64) (any, float64, map[string]float64) {
 	damage := SpiderDamage(seed, turn, g.cfg.Spiders, g.cfg.SpiderMin, g.cfg.SpiderMax)
 	m := ScoreHouse(&g.cfg.Blueprints[task], world, damage, g.cfg.HP, tr.Killed)
 	m.Invalid = tr.Invalid()
+	m.Format = format
 	for _, rej := range tr.Rejected {
 		for _, r := range rej {
 			if strings.HasPrefix(r.Reason, "needs ") {

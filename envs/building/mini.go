@@ -48,7 +48,7 @@ var MiniHouseEval = []string{"mini_house_09", "mini_house_10"}
 func MiniStrConfig() StrConfig {
 	return StrConfig{
 		Name: "strbuild-mini", Tasks: MiniStrTasks, EvalIDs: MiniStrEval, Font: Font3x3, Spacing: 1,
-		Turns: 2, MaxCommands: 24, Compact: true,
+		Turns: 2, MaxCommands: 24, Compact: true, Shaping: MiniStrShaping,
 	}
 }
 
@@ -56,6 +56,6 @@ func MiniStrConfig() StrConfig {
 func MiniHouseConfig() HouseConfig {
 	return HouseConfig{
 		Name: "housebuild-mini", Blueprints: MiniBlueprints, EvalIDs: MiniHouseEval,
-		Turns: 2, MaxCommands: 16, Compact: true,
+		Turns: 2, MaxCommands: 16, Compact: true, Shaping: MiniHouseShaping,
 	}
 }

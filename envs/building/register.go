@@ -59,6 +59,8 @@ func strOptions(base StrConfig, agents, turns, maxCommands, spacing string) []en
 	)
 	if base.Tasks == nil {
 		opts = append(opts, envs.Option{Name: "data", Default: "", Help: "path to a StrBuild CSV (columns string,difficulty); empty: the embedded dataset"})
+	} else {
+		opts = append(opts, shapingOption(MiniStrShaping))
 	}
 	return opts
 }
@@ -80,8 +82,15 @@ func houseOptions(agents, turns, maxCommands string, real bool) []envs.Option {
 	)
 	if real {
 		opts = append(opts, envs.Option{Name: "data", Default: "", Help: "path to a HouseBuild JSON (list of y_layers blueprints); empty: the embedded 10 blueprints"})
+	} else {
+		opts = append(opts, shapingOption(MiniHouseShaping))
 	}
 	return opts
+}
+
+func shapingOption(w float64) envs.Option {
+	return envs.Option{Name: "shaping", Default: "true", Help: fmt.Sprintf(
+		"true: add %g*(format_shaping-1), partial credit for answers closer to accepted commands (less than one correct block); false: the exact game reward", w)}
 }
 
 // splitIDs splits a comma-separated list, dropping blanks; it returns an empty non-nil slice
@@ -111,6 +120,9 @@ func newStrFromOptions(cfg StrConfig, o *envs.Options, real bool) (envs.Env, err
 	}
 	shift := o.Float("shift")
 	cfg.Shift = &shift
+	if !real && !o.Bool("shaping") {
+		cfg.Shaping = 0
+	}
 	if real {
 		tasks, err := LoadStrTasks(o.String("data"))
 		if err != nil {
@@ -146,6 +158,9 @@ func newHouseFromOptions(cfg HouseConfig, o *envs.Options, real bool) (envs.Env,
 	}
 	shift := o.Float("shift")
 	cfg.Shift = &shift
+	if !real && !o.Bool("shaping") {
+		cfg.Shaping = 0
+	}
 	if real {
 		bps, err := LoadBlueprints(o.String("data"))
 		if err != nil {

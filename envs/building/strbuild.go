@@ -82,7 +82,8 @@ type StrMetrics struct {
 	Target, Covered, Background, Extra int
 	AdjacentPairs, AdjacentSame        int
 	UnusedPalettes                     int
-	Invalid                            int // rejected lines/commands of the turn (logged, not scored)
+	Invalid                            int     // rejected lines/commands of the turn (logged, not scored)
+	Format                             float64 // mean FormatQuality of the agents; set when shaping is on
 
 	Coverage, ExtraRatio, AdjacencyRatio float64
 	Score                                float64 // the unshifted reward
@@ -165,18 +166,24 @@ func ratio(a, b int) float64 {
 }
 
 // strScheme is the StrBuild reward through envs/reward: the components of ScoreStr with their
-// weights, shifted. invalid_commands is reported with weight 0.
-func strScheme(shift float64, sparse bool) *reward.Composite {
+// weights, shifted. invalid_commands is reported with weight 0. With shaping w > 0 the part
+// format_shaping (StrMetrics.Format) adds w*(format_shaping-1), which is 0 for answers made of
+// accepted commands only, so the best reward stays 0.
+func strScheme(shift float64, sparse bool, shaping float64) *reward.Composite {
 	get := func(f func(*StrMetrics) float64) reward.TermFunc {
 		return func(in reward.Input) float64 { return f(in.Data.(*StrMetrics)) }
 	}
-	return reward.New(
+	b := reward.New(
 		reward.Term("coverage", get(func(m *StrMetrics) float64 { return m.Coverage })).Times(2),
 		reward.Term("extra_ratio", get(func(m *StrMetrics) float64 { return m.ExtraRatio })).Times(-1.5),
 		reward.Term("adjacency_ratio", get(func(m *StrMetrics) float64 { return m.AdjacencyRatio })).Times(-1),
 		reward.Term("unused_palettes", get(func(m *StrMetrics) float64 { return float64(m.UnusedPalettes) })).Times(-0.25),
 		reward.Term("invalid_commands", get(func(m *StrMetrics) float64 { return float64(m.Invalid) })).Times(0),
-	).Shift(shift).Sparse(sparse).Done()
+	)
+	if shaping > 0 {
+		b.Then(reward.Term("format_shaping", get(func(m *StrMetrics) float64 { return m.Format })).Times(shaping)).Shift(-shaping)
+	}
+	return b.Shift(shift).Sparse(sparse).Done()
 }
 
 // ParseStrTasks reads the StrBuild CSV: a header with the columns "string" and "difficulty",

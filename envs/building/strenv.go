@@ -53,6 +53,11 @@ type StrConfig struct {
 	Shift *float64
 	// Compact selects the compact command syntax and short prompts of strbuild-mini.
 	Compact bool
+	// Shaping is the weight w of the format shaping (needs Compact): the reward gains
+	// w*(format_shaping-1), where the part format_shaping in [0, 1] is the agents' mean
+	// FormatQuality. 0 (the zero value) turns it off; MiniStrConfig sets MiniStrShaping. It may
+	// not exceed what one correct block earns, 2/(letter cells), on any task.
+	Shaping float64
 }
 
 func (c *StrConfig) setDefaults() error {
@@ -116,7 +121,7 @@ func (c *StrConfig) Validate() error {
 	default:
 		return fmt.Errorf("StrConfig.Feedback = %q: want %s, %s or %s", c.Feedback, FeedbackPosition, FeedbackScore, FeedbackNone)
 	}
-	return nil
+	return checkShaping("StrConfig.Shaping", c.Shaping, c.Compact)
 }
 
 // NewStrBuild builds a StrBuild environment (also strbuild-mini, with a mini config).
@@ -141,15 +146,20 @@ func NewStrBuild(cfg StrConfig) (envs.Env, error) {
 		if err != nil {
 			return nil, err
 		}
+		if cells := len(target.Positions()); cfg.Shaping > 2/float64(cells) {
+			return nil, fmt.Errorf("StrConfig.Shaping = %v exceeds what one correct block earns on task %q (2/%d): lower it",
+				cfg.Shaping, t.ID, cells)
+		}
 		g.targets = append(g.targets, target)
 		g.empty = append(g.empty, empty)
 		g.rulesets = append(g.rulesets, &Rules{Box: target.Box, Ops: []Op{SetBlock}, Palettes: g.palettes, MaxCommands: cfg.MaxCommands})
 	}
 	e := &strEnv{engine{
-		spec:   envs.Spec{Name: cfg.Name, NumAgents: cfg.Agents, MaxTurns: cfg.Turns},
-		game:   g,
-		scheme: strScheme(*cfg.Shift, cfg.Sparse),
-		carry:  !cfg.ResetWorld,
+		spec:    envs.Spec{Name: cfg.Name, NumAgents: cfg.Agents, MaxTurns: cfg.Turns},
+		game:    g,
+		scheme:  strScheme(*cfg.Shift, cfg.Sparse, cfg.Shaping),
+		carry:   !cfg.ResetWorld,
+		shaping: cfg.Shaping > 0,
 	}}
 	if cfg.Compact {
 		e.dialect = Dialect{Codes: strCodes}
@@ -178,9 +188,10 @@ func (g *strGame) code(block string) byte { return codeOf(strCodes, block) }
 
 func (g *strGame) start(task int) (*Grid, []map[string]int) { return g.empty[task].Clone(), nil }
 
-func (g *strGame) measure(task int, _ int64, _ int, world *Grid, tr *TurnResult) (any, float64, map[string]float64) {
+func (g *strGame) measure(task int, _ int64, _ int, world *Grid, tr *TurnResult, format float64) (any, float64, map[string]float64) {
 	m := ScoreStr(g.targets[task], world, g.palettes)
 	m.Invalid = tr.Invalid()
+	m.Format = format
 	return &m, m.Score, map[string]float64{"iou": m.IoU, "covered": float64(m.Covered), "extra_blocks": float64(m.Extra)}
 }
 
