@@ -37,11 +37,31 @@ func New() (compute.Backend, error) {
 		return nil, fmt.Errorf("GOMLX_BACKEND=%q: no backend %q in this program (available: %s); on CPU use \"go\" or \"go:parallelism=-1\"",
 			config, name, strings.Join(compute.List(), ", "))
 	}
-	b, err := compute.NewWithConfig(config)
+	var b compute.Backend
+	var err error
+	withoutStdout(func() { b, err = compute.NewWithConfig(config) })
 	if err != nil {
 		return nil, fmt.Errorf("GOMLX_BACKEND=%q: %w (on CPU use \"go\" or \"go:parallelism=-1\")", config, err)
 	}
 	return b, nil
+}
+
+// withoutStdout runs fn with os.Stdout discarded: the go backend prints "Go backend: parallelism
+// set to N" to stdout whenever its configuration sets parallelism, which would land in every
+// notebook cell's output and in the stdout of commands whose output is data (JSON).
+func withoutStdout(fn func()) {
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		fn()
+		return
+	}
+	saved := os.Stdout
+	os.Stdout = devNull
+	defer func() {
+		os.Stdout = saved
+		devNull.Close()
+	}()
+	fn()
 }
 
 // MatmulGFLOPS measures float32 matrix multiplication of two n x n matrices on b: the median of

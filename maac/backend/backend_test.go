@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"io"
+	"os"
 	"strings"
 	"testing"
 )
@@ -29,5 +31,25 @@ func TestMatmulGFLOPS(t *testing.T) {
 	}
 	if _, err := MatmulGFLOPS(b, 0, 3); err == nil {
 		t.Error("n = 0 accepted")
+	}
+}
+
+func TestNewPrintsNothing(t *testing.T) {
+	t.Setenv("GOMLX_BACKEND", "go:parallelism=1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stdout
+	os.Stdout = w
+	_, err = New()
+	os.Stdout = saved
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) > 0 {
+		t.Errorf("New wrote %q to stdout", out)
 	}
 }

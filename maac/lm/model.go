@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/collm/collm/maac/backend"
 	"github.com/collm/collm/maac/safetensors"
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -44,23 +45,8 @@ type Model struct {
 }
 
 // NewBackend returns the compute backend named by $GOMLX_BACKEND, defaulting to the pure Go
-// backend ("go", linked in by this package).
-func NewBackend() (b compute.Backend, err error) {
-	cfg := os.Getenv("GOMLX_BACKEND")
-	if cfg == "" {
-		cfg = "go"
-	}
-	defer func() { // compute.NewWithConfig panics on an unknown backend name
-		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("lm: backend %q (from $GOMLX_BACKEND): %v", cfg, r)
-		}
-	}()
-	b, err = compute.NewWithConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("lm: backend %q: %w", cfg, err)
-	}
-	return b, nil
-}
+// backend "go" (see package maac/backend).
+func NewBackend() (compute.Backend, error) { return backend.New() }
 
 func newModel(backend compute.Backend, store *model.Store, scope string, cfg Config) (*Model, error) {
 	if backend == nil || store == nil {
