@@ -44,7 +44,8 @@ func newCC(t *Trainer, cfg CCConfig, spec AgentSpec) (*ccAlgo, error) {
 }
 
 func (a *ccAlgo) update(t *Trainer, r *rollout, m Metrics) error {
-	// 1. Critic values at rollout time: V_old(h_t) of every node, or Q_old(h_t, a_t) of every edge.
+	// 1-2. Critic values at rollout time, V_old(h_t) of every node (or Q_old(h_t, a_t) of every
+	// edge), and from them the td_targets y_t and the advantages A_t = y_t - V_old(h_t).
 	var et edgeTargets
 	var oldValues func(e *edge) float64
 	err := timed(m, MetricTimeScoring, func() error {
@@ -61,7 +62,6 @@ func (a *ccAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 			return err
 		}
 		oldValues = func(e *edge) float64 { return e.parent.value }
-		// 2. td_targets y_t and advantages A_t = y_t - V_old(h_t).
 		et = valueTargets(r, &a.cfg.ActorCritic, a.cfg.Gamma, func(nd *node) float64 { return nd.value })
 		return nil
 	})
@@ -90,7 +90,7 @@ func (a *ccAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 	// 4. Each actor's policy gradient with the shared advantages (not while the critic warms up).
 	for i := range t.Agents {
 		if t.update < a.cfg.CriticWarmup {
-			break
+			continue
 		}
 		batch := &actorBatch{}
 		for _, level := range r.levels {
