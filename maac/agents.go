@@ -2,8 +2,6 @@ package maac
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
@@ -38,7 +36,7 @@ func newAgent(backend compute.Backend, store *model.Store, i int, spec AgentSpec
 	if err != nil {
 		return nil, fmt.Errorf("agent %d: %w", i, err)
 	}
-	tok, err := modelTokenizer(spec.Model)
+	tok, err := lm.TokenizerFor(spec.Model)
 	if err != nil {
 		return nil, fmt.Errorf("agent %d: %w", i, err)
 	}
@@ -50,16 +48,13 @@ func newAgent(backend compute.Backend, store *model.Store, i int, spec AgentSpec
 	return &Agent{Name: name, Model: m, Tokenizer: tok}, nil
 }
 
-// modelTokenizer is the byte-level tokenizer for presets, the checkpoint's tokenizer.json else.
-func modelTokenizer(nameOrDir string) (tokenizer.Tokenizer, error) {
-	if _, err := lm.Preset(nameOrDir); err == nil {
-		return lm.PresetTokenizer(), nil
+// responseText decodes a sampled response without its final stop token.
+func (a *Agent) responseText(s lm.Sample) string {
+	toks := s.Tokens
+	if len(toks) > 0 && s.FinishReason == lm.FinishStop {
+		toks = toks[:len(toks)-1]
 	}
-	path := filepath.Join(nameOrDir, "tokenizer.json")
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("checkpoint %s has no tokenizer.json", nameOrDir)
-	}
-	return tokenizer.Load(path)
+	return a.Tokenizer.Decode(toks)
 }
 
 // encodePrompt tokenizes a prompt for model m, keeping at most room tokens: a prompt longer than

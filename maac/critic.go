@@ -45,7 +45,7 @@ func newCritic(t *Trainer, name string, spec AgentSpec, lr, valueLossCoef float6
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	tok, err := modelTokenizer(spec.Model)
+	tok, err := lm.TokenizerFor(spec.Model)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

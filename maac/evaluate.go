@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/collm/collm/envs"
-	"github.com/collm/collm/maac/lm"
 )
 
 // EvalOptions configures Evaluate. The zero value plays one greedy episode per evaluation task.
@@ -78,11 +77,7 @@ func (t *Trainer) Evaluate(o EvalOptions) (*EvalResult, error) {
 				return nil, fmt.Errorf("evaluate: %s: %w", a.Name, err)
 			}
 			for j, s := range samples {
-				toks := s.Tokens
-				if len(toks) > 0 && s.FinishReason == lm.FinishStop {
-					toks = toks[:len(toks)-1]
-				}
-				responses[j][i] = a.Tokenizer.Decode(toks)
+				responses[j][i] = a.responseText(s)
 			}
 		}
 		for j, e := range alive {

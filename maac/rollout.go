@@ -173,11 +173,7 @@ func (t *Trainer) sampleTurn(r *rollout, update, depth int, frontier []*node, k 
 			nd.samples[i] = samples[j*k : (j+1)*k]
 			for s := range nd.samples[i] {
 				smp := &nd.samples[i][s]
-				toks := smp.Tokens
-				if smp.FinishReason == lm.FinishStop {
-					toks = toks[:len(toks)-1]
-				}
-				smp.Text = a.Tokenizer.Decode(toks)
+				smp.Text = a.responseText(*smp)
 				r.tokens += len(smp.Tokens)
 			}
 		}
