@@ -77,6 +77,15 @@ type Demonstrator interface {
 	Demonstration(task int) ([]string, error)
 }
 
+// Vocab is an Env whose prompts and responses are written in a small fixed set of pieces
+// (words, symbols, digits, the fixed phrases of its prompts), such as the mini variants. Agents
+// trained from scratch use the pieces as their tokenizer's vocabulary (see
+// tokenizer.WordLevel), so each sampled token is a meaningful unit and the action space is small.
+// Text outside the pieces is still valid: it becomes an unknown token.
+type Vocab interface {
+	Vocab() []string
+}
+
 // GlobalStater is a State that can describe the full environment state as text, for a
 // centralized critic that should see more than the agents' prompts.
 type GlobalStater interface {

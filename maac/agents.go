@@ -2,10 +2,12 @@ package maac
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/gomlx/ml/model"
 
+	"github.com/collm/collm/envs"
 	"github.com/collm/collm/maac/lm"
 	"github.com/collm/collm/maac/tokenizer"
 )
@@ -26,17 +28,97 @@ type AgentSpec struct {
 	Model string
 	// LoRA, when non-nil, freezes the base and trains only low-rank adapters.
 	LoRA *lm.LoRAConfig
+	// Tokenizer of a preset model: TokenizerEnv (a word-level tokenizer over the env's pieces,
+	// see envs.Vocab) or TokenizerBytes (the preset byte tokenizer). Default: TokenizerEnv when
+	// the env has a vocabulary, else TokenizerBytes. A checkpoint directory always uses its own
+	// tokenizer.json, so this stays empty for one.
+	Tokenizer string
+}
+
+// The tokenizers of a preset model (AgentSpec.Tokenizer).
+const (
+	TokenizerEnv   = "env"
+	TokenizerBytes = "bytes"
+)
+
+// framingPieces are the fixed strings maac itself writes around prompts and responses (the
+// critics' joint histories); an env vocabulary gets them too so the critic reads them as tokens.
+var framingPieces = []string{"[Agent ", "] ", "\n\n", "[Joint Action]", " action]", "\n", "1", "2", "3", "4", "5", "6", "7", "8"}
+
+// resolveTokenizer fills in the default of spec.Tokenizer for env and checks it.
+func resolveTokenizer(spec AgentSpec, env envs.Env) (AgentSpec, error) {
+	if _, err := lm.Preset(spec.Model); err != nil {
+		if spec.Tokenizer != "" {
+			return spec, fmt.Errorf("tokenizer %q is for preset models; model %s uses its own tokenizer.json", spec.Tokenizer, spec.Model)
+		}
+		return spec, nil
+	}
+	_, hasVocab := env.(envs.Vocab)
+	switch spec.Tokenizer {
+	case "":
+		spec.Tokenizer = TokenizerBytes
+		if hasVocab {
+			spec.Tokenizer = TokenizerEnv
+		}
+	case TokenizerEnv:
+		if !hasVocab {
+			return spec, fmt.Errorf("tokenizer %q: env %s has no vocabulary (use %q)", TokenizerEnv, env.Spec().Name, TokenizerBytes)
+		}
+	case TokenizerBytes:
+	default:
+		return spec, fmt.Errorf("tokenizer %q: want %q or %q", spec.Tokenizer, TokenizerEnv, TokenizerBytes)
+	}
+	return spec, nil
+}
+
+// EnvTokenizer returns the word-level tokenizer an agent uses with TokenizerEnv: the env's pieces
+// plus maac's framing strings, with the preset special tokens.
+func EnvTokenizer(env envs.Vocab) (*tokenizer.WordLevel, error) {
+	seen := map[string]bool{}
+	var pieces []string
+	for _, p := range append(env.Vocab(), framingPieces...) {
+		if p != "" && !seen[p] && !slices.Contains(lm.PresetSpecials, p) && p != tokenizer.UnkToken {
+			seen[p] = true
+			pieces = append(pieces, p)
+		}
+	}
+	return tokenizer.NewWordLevel(pieces, lm.PresetSpecials...)
+}
+
+// loadModel builds the model and tokenizer of spec (resolved) in scope: a preset initialized
+// from seed, sized for its tokenizer, or a checkpoint directory with its tokenizer.json.
+func loadModel(backend compute.Backend, store *model.Store, scope string, spec AgentSpec, env envs.Env, seed uint64) (*lm.Model, tokenizer.Tokenizer, error) {
+	if spec.Tokenizer != TokenizerEnv {
+		m, err := lm.LoadOrPreset(backend, store, scope, spec.Model, seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		tok, err := lm.TokenizerFor(spec.Model)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, tok, nil
+	}
+	tok, err := EnvTokenizer(env.(envs.Vocab))
+	if err != nil {
+		return nil, nil, fmt.Errorf("env %s vocabulary: %w", env.Spec().Name, err)
+	}
+	cfg, err := lm.PresetFor(spec.Model, tok)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := lm.NewRandom(backend, store, scope, cfg, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, tok, nil
 }
 
 // newAgent builds agent i from spec in store. Preset models are initialized from seed + i, so
 // agents start different but reproducible.
-func newAgent(backend compute.Backend, store *model.Store, i int, spec AgentSpec, seed uint64) (*Agent, error) {
+func newAgent(backend compute.Backend, store *model.Store, i int, spec AgentSpec, env envs.Env, seed uint64) (*Agent, error) {
 	name := fmt.Sprintf("agent_%d", i)
-	m, err := lm.LoadOrPreset(backend, store, name, spec.Model, seed+uint64(i)*7919)
-	if err != nil {
-		return nil, fmt.Errorf("agent %d: %w", i, err)
-	}
-	tok, err := lm.TokenizerFor(spec.Model)
+	m, tok, err := loadModel(backend, store, name, spec, env, seed+uint64(i)*7919)
 	if err != nil {
 		return nil, fmt.Errorf("agent %d: %w", i, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/collm/collm/maac/safetensors"
+	"github.com/collm/collm/maac/tokenizer"
 )
 
 // A checkpoint is a directory holding the whole training state:
@@ -20,7 +21,8 @@ import (
 //	                    heads, LoRA adapters, optimizer moments and step counters
 //	state.json          the progress counters (update, env_step) and the format version
 //	agent_<i>/          each actor exported as a Hugging Face checkpoint (config.json +
-//	                    model.safetensors), usable outside collm
+//	                    model.safetensors, and tokenizer.json for an env vocabulary), usable
+//	                    outside collm
 //
 // Sampling and task order derive from (seed, update), so the counters are all the random state
 // there is: a resumed run repeats exactly the trajectory of one that never stopped.
@@ -68,6 +70,15 @@ func (t *Trainer) SaveCheckpoint(dir string) error {
 	for _, a := range t.Agents {
 		if err := a.Model.Save(filepath.Join(tmp, a.Name)); err != nil {
 			return fmt.Errorf("checkpoint: exporting %s: %w", a.Name, err)
+		}
+		if w, ok := a.Tokenizer.(*tokenizer.WordLevel); ok {
+			data, err := w.MarshalHF()
+			if err == nil {
+				err = os.WriteFile(filepath.Join(tmp, a.Name, "tokenizer.json"), data, 0o644)
+			}
+			if err != nil {
+				return fmt.Errorf("checkpoint: exporting %s's tokenizer: %w", a.Name, err)
+			}
 		}
 	}
 	old := dir + ".old"

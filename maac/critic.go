@@ -41,11 +41,7 @@ type critic struct {
 // newCritic builds a separate critic model from the same source as the actors (same family),
 // initialized from its own seed, with a fresh value head.
 func newCritic(t *Trainer, name string, spec AgentSpec, lr, valueLossCoef float64, seed uint64) (*critic, error) {
-	m, err := lm.LoadOrPreset(t.Backend, t.Store, name, spec.Model, seed)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	tok, err := lm.TokenizerFor(spec.Model)
+	m, tok, err := loadModel(t.Backend, t.Store, name, spec, t.Env, seed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

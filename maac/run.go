@@ -217,6 +217,11 @@ func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, AlgorithmInfo, e
 	if len(cfg.Agents) != spec.NumAgents {
 		return cfg, nil, info, fmt.Errorf("env %s needs %d agents, got %d agent specs", spec.Name, spec.NumAgents, len(cfg.Agents))
 	}
+	for i := range cfg.Agents {
+		if cfg.Agents[i], err = resolveTokenizer(cfg.Agents[i], env); err != nil {
+			return cfg, nil, info, fmt.Errorf("agent %d: %w", i, err)
+		}
+	}
 	topology := cfg.Topology
 	if topology == "" {
 		topology = info.Topology
@@ -265,7 +270,7 @@ func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
 	}
 	t := &Trainer{Env: env, Backend: be, Store: model.NewStore(), common: common, config: cfg}
 	for i, as := range cfg.Agents {
-		a, err := newAgent(be, t.Store, i, as, common.Seed)
+		a, err := newAgent(be, t.Store, i, as, env, common.Seed)
 		if err != nil {
 			return nil, err
 		}

@@ -22,3 +22,19 @@ func TokenizerFor(nameOrDir string) (tokenizer.Tokenizer, error) {
 	}
 	return tokenizer.Load(nameOrDir)
 }
+
+// PresetFor returns preset name sized for tok: its vocabulary size and EOS replace the byte
+// tokenizer's, so a model trained from scratch can use any tokenizer, such as an environment's
+// word-level vocabulary.
+func PresetFor(name string, tok tokenizer.Tokenizer) (Config, error) {
+	cfg, err := Preset(name)
+	if err != nil {
+		return Config{}, err
+	}
+	if tok.EOS() < 0 {
+		return Config{}, fmt.Errorf("lm: preset %s needs a tokenizer with an EOS token", name)
+	}
+	cfg.VocabSize = tok.VocabSize()
+	cfg.EOSTokenIDs = []int{tok.EOS()}
+	return cfg, nil
+}

@@ -209,11 +209,11 @@ func TestReference(t *testing.T) {
 	ref := loadRef(t)
 	for _, rt := range ref.Tokenizers {
 		t.Run(rt.Name, func(t *testing.T) {
-			tok, err := LoadHF(rt.File)
+			tok, err := Load(rt.File)
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%s: vocab %d, EOS %d, pad %d, BOS %d", rt.Name, tok.VocabSize(), tok.EOS(), tok.Pad(), tok.BOS())
+			t.Logf("%s: %T, vocab %d, EOS %d, pad %d", rt.Name, tok, tok.VocabSize(), tok.EOS(), tok.Pad())
 			tokens, mismatches := 0, 0
 			for i, text := range ref.Texts {
 				got := tok.Encode(text)

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -138,7 +139,8 @@ func (b *ByteLevel) Pad() int { return b.pad }
 func (b *ByteLevel) Specials() []string { return append([]string(nil), b.specials...) }
 
 // Load loads a tokenizer from a model directory holding tokenizer.json, or from a
-// tokenizer.json file (see LoadHF).
+// tokenizer.json file: a byte-level BPE (see LoadHF) or a WordLevel tokenizer in the layout
+// WordLevel.MarshalHF writes.
 func Load(dirOrFile string) (Tokenizer, error) {
 	st, err := os.Stat(dirOrFile)
 	if err != nil {
@@ -151,9 +153,29 @@ func Load(dirOrFile string) (Tokenizer, error) {
 			return nil, fmt.Errorf("tokenizer: directory %s has no tokenizer.json", dirOrFile)
 		}
 	}
-	t, err := LoadHF(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	return t, nil
+	var f hfFile
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("tokenizer: %s: invalid JSON: %w", path, err)
+	}
+	var model typed
+	if err := json.Unmarshal(f.Model, &model); err != nil || model.Type != "WordLevel" {
+		return LoadHF(path) // BPE, or an error naming what is unsupported
+	}
+	w, err := parseWordLevelHF(&f)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
+	}
+	cfgPath := filepath.Join(filepath.Dir(path), "tokenizer_config.json")
+	if cfg, err := os.ReadFile(cfgPath); err == nil {
+		if err := w.applyConfig(cfg); err != nil {
+			return nil, fmt.Errorf("tokenizer: %s: %w", cfgPath, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	return w, nil
 }

@@ -162,6 +162,8 @@ async function classes() {
     // rstrip, single_word, normalized), add_prefix_space, "a b" merges with a Split pattern.
     { name: 'tiny-qwen', file: path.resolve(__dirname, '../tiny-qwen/tokenizer.json') },
     { name: 'tiny-gpt2', file: path.resolve(__dirname, '../tiny-gpt2/tokenizer.json') },
+    // A WordLevel tokenizer as collm writes it for an env vocabulary (Split regex + Fuse).
+    { name: 'tiny-wordlevel', file: path.resolve(__dirname, '../tiny-wordlevel/tokenizer.json') },
   ];
   const result = {
     generator: {

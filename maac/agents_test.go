@@ -1,0 +1,115 @@
+package maac
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/collm/collm/envs"
+	"github.com/collm/collm/maac/lm"
+	"github.com/collm/collm/maac/tokenizer"
+)
+
+// vocabEnv is toy-coord with a vocabulary: its prompts are "task k turn t" and its actions the
+// first character of a response.
+type vocabEnv struct{ envs.Env }
+
+func (vocabEnv) Vocab() []string { return []string{"task", "turn", " ", "0", "a", "b", "c", "d"} }
+
+func toyWithVocab(t *testing.T) envs.Env {
+	t.Helper()
+	env, err := envs.New("toy-coord", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vocabEnv{env}
+}
+
+func TestEnvTokenizer(t *testing.T) {
+	env := toyWithVocab(t)
+	tr, err := build(runConfig("cc", nil, 1), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range tr.Agents {
+		w, ok := a.Tokenizer.(*tokenizer.WordLevel)
+		if !ok {
+			t.Fatalf("agent %d tokenizer %T, want the env's word-level tokenizer", i, a.Tokenizer)
+		}
+		if a.Model.Config.VocabSize != w.VocabSize() || !slices.Equal(a.Model.Config.EOSTokenIDs, []int{w.EOS()}) {
+			t.Errorf("agent %d: model vocab %d EOS %v, tokenizer %d EOS %d", i, a.Model.Config.VocabSize, a.Model.Config.EOSTokenIDs, w.VocabSize(), w.EOS())
+		}
+		if got := w.Pieces()[:8]; !slices.Equal(got, env.(envs.Vocab).Vocab()) {
+			t.Errorf("agent %d pieces start %q, want the env's vocabulary first", i, got)
+		}
+		if tr.config.Agents[i].Tokenizer != TokenizerEnv {
+			t.Errorf("resolved agent %d tokenizer %q, want %q", i, tr.config.Agents[i].Tokenizer, TokenizerEnv)
+		}
+	}
+	if _, err := tr.Step(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The checkpoint exports each actor with its tokenizer.json, so the directory is a model.
+	dir := t.TempDir()
+	if err := tr.SaveCheckpoint(dir); err != nil {
+		t.Fatal(err)
+	}
+	agentDir := filepath.Join(dir, "agent_0")
+	tok, err := lm.TokenizerFor(agentDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "task 0 turn 0 abcd"
+	if got, want := tok.Encode(text), tr.Agents[0].Tokenizer.Encode(text); !slices.Equal(got, want) {
+		t.Errorf("exported tokenizer encodes %v, the agent's %v", got, want)
+	}
+	cfg := runConfig("magrpo", nil, 1)
+	cfg.Agents = []AgentSpec{{Model: agentDir}, {Model: filepath.Join(dir, "agent_1")}}
+	if _, err := build(cfg, env); err != nil {
+		t.Errorf("training from the exported agents: %v", err)
+	}
+}
+
+func TestTokenizerChoice(t *testing.T) {
+	plain, err := envs.New("toy-coord", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withVocab := toyWithVocab(t)
+	for _, tc := range []struct {
+		env       envs.Env
+		model     string
+		tokenizer string
+		want      string // resolved tokenizer, or an error fragment
+	}{
+		{plain, "tiny", "", TokenizerBytes},
+		{withVocab, "tiny", "", TokenizerEnv},
+		{withVocab, "tiny", TokenizerBytes, TokenizerBytes},
+		{plain, "tiny", TokenizerEnv, "has no vocabulary"},
+		{withVocab, "tiny", "words", `want "env" or "bytes"`},
+		{withVocab, os.TempDir(), TokenizerEnv, "uses its own tokenizer.json"},
+	} {
+		got, err := resolveTokenizer(AgentSpec{Model: tc.model, Tokenizer: tc.tokenizer}, tc.env)
+		switch {
+		case err != nil && !strings.Contains(err.Error(), tc.want):
+			t.Errorf("%s %q: error %v, want %q", tc.model, tc.tokenizer, err, tc.want)
+		case err == nil && got.Tokenizer != tc.want:
+			t.Errorf("%s %q: resolved %q, want %q", tc.model, tc.tokenizer, got.Tokenizer, tc.want)
+		}
+	}
+	cfg := runConfig("magrpo", nil, 1)
+	cfg.Agents = []AgentSpec{{Model: "tiny", Tokenizer: TokenizerBytes}, {Model: "tiny"}}
+	tr, err := build(cfg, withVocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tr.Agents[0].Tokenizer.(*tokenizer.ByteLevel); !ok || tr.Agents[0].Model.Config.VocabSize != 260 {
+		t.Errorf("agent 0 asked for bytes: %T, vocab %d", tr.Agents[0].Tokenizer, tr.Agents[0].Model.Config.VocabSize)
+	}
+	if _, ok := tr.Agents[1].Tokenizer.(*tokenizer.WordLevel); !ok {
+		t.Errorf("agent 1 default: %T, want the env's word-level tokenizer", tr.Agents[1].Tokenizer)
+	}
+}
