@@ -1,6 +1,6 @@
 // Package writing holds the writing domain of the paper: "tldr" (TLDR summarization) and "arxiv"
 // (arXiv abstract expansion), two agents and one turn each, and "writing-mini", a CPU-scale
-// variant a tiny byte-level model can learn in minutes.
+// variant tiny models learn from scratch in minutes.
 //
 // # Rewards
 //
@@ -22,13 +22,15 @@
 //
 // Each task is a "post" of 4-6 words drawn from 24 short words (cat, sun, boat, ...). Agent 1
 // sees "post: cat sun boat red\nshort:" and writes the concise part c1, agent 2 sees the same
-// post ending in "long:" and writes the detailed part c2. Every answer is at most 24 characters
-// (max_chars). The reward is the TLDR reward with the same four levels, bands and weights, only
+// post ending in "long:" and writes the detailed part c2. Answers are written in a 49-word
+// language: the 24 post words and 25 function words (a, the, so, then, but, still, also, ...;
+// short stopwords and one-word transition phrases of several categories). Every answer is at
+// most 24 characters (max_chars). The reward is the TLDR reward with the same four levels, bands and weights, only
 // rescaled to texts of a few words:
 //
 //	level 1  tokens        real: both 8..256 tokens.  mini: both 1..12 tokens, <= max_chars
-//	                       characters each, and grounded: every token is a word of the post, a
-//	                       stopword or a one-word transition phrase, and each text uses a word
+//	                       characters each, and grounded: every token is a word of the post or
+//	                       one of the function words, and each text uses a word
 //	                       of the post (stands in for "a summary of this post", which a tiny
 //	                       model cannot be asked for in words; it also closes the holes a
 //	                       policy trained from scratch finds at once: punctuation-only texts pass
@@ -50,10 +52,21 @@
 // each prompt also shows the agent's previous answer and the score of the joint answer
 // ("post: ...\nlast: <answer>\nscore: 1.85\nshort:"). dense=true pays the reward every turn;
 // dense=false only at the last turn (intermediate parts are still reported). shaping=true (the
-// default) gives a failed level 1 up to 0.25, more for text closer to grounded words (characters
-// a-z, tokens that are prefixes of allowed words, a token on its way to a post word), so that a
-// model starting from random bytes gets a signal; shaping=false is the exact level-gated reward.
-// As a cheap proxy for learnability, a greedy byte-mutation search from random bytes (10 runs,
-// 100k steps each) reached 2.76 in 2 runs and 2.16 (all but a shared word) in 4 more, mean best
-// 1.50; with shaping=false every run stayed at 0.
+// default) gives a failed level 1 up to 0.25, more for text closer to passing (characters a-z,
+// tokens that are prefixes of allowed words, a token on its way to a post word, and size: within
+// max_chars and 12 tokens); shaping=false is the exact level-gated reward.
+//
+// # Vocabulary and learnability
+//
+// Mini implements envs.Vocab: its pieces are the 49 words with a leading space (so any sequence
+// of them decodes to space-separated words), the marker " |", and the fixed parts of the prompts
+// ("post:", "\nshort:", "\nlast:", "\nscore:", digits). Tiny agents from scratch use them as
+// their tokenizer (maac's default for preset models), so every sampled token is a word.
+// Measured (tiny agents, K=4, 8 tasks per update, at most 4 new tokens, actor lr 3e-4, 2 cores):
+// the share of episodes passing level 1 or more (Info levels_passed) was 0.000-0.001 over the
+// first 50 updates and, over updates 350-400, 0.70, 0.30 and 0.46 with MAGRPO (seeds 1-3) and
+// 0.63 with CoLLM-CC (seed 1); 400 updates take 35-75 s. The agents learn to write only allowed
+// words, reuse a post word and make c2 longer than c1, mostly with repeated words ("snow snow
+// snow snow" / "still snow after snow"), which the reward allows. With the byte tokenizer the
+// return rose only through the shaping term.
 package writing

@@ -3,6 +3,7 @@ package writing
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/collm/collm/envs"
@@ -110,24 +111,12 @@ func NewMini(c MiniConfig) (*Mini, error) {
 	}
 	m.dense = m.rules.schemeWith(lex, false)
 	m.scheme = m.rules.schemeWith(lex, c.Sparse)
-	// Function words any response may use: stopwords and one-word transition phrases.
-	common := map[string]bool{}
-	for w := range lex.Stopwords {
-		common[w] = true
-	}
-	for _, cat := range lex.Categories {
-		for _, p := range cat.Phrases {
-			if !strings.ContainsRune(p, ' ') {
-				common[p] = true
-			}
-		}
-	}
 	for t := range c.Tasks {
 		rng := rand.New(rand.NewPCG(uint64(t), 0x5eed))
 		perm := rng.Perm(len(miniWords))
 		post := make([]string, 4+t%3)
 		voc := Vocabulary{}
-		for w := range common {
+		for _, w := range miniFunctionWords {
 			voc[w] = false
 		}
 		for i := range post {
@@ -191,6 +180,33 @@ func (m *Mini) Reset(task int, seed int64) (envs.State, error) {
 		prompts[i] = "post: " + strings.Join(m.posts[task], " ") + "\n" + role + ":"
 	}
 	return &miniState{m: m, task: task, prompts: prompts}, nil
+}
+
+// miniFunctionWords are the function words of writing-mini answers: short stopwords and
+// one-word transition phrases of several categories (cause_effect: so, then, thus, hence;
+// contrast: but, yet, still; sequence: first, next, then, later; elaboration: also; condition:
+// if; time: when, as, after, before).
+var miniFunctionWords = []string{
+	"a", "the", "and", "is", "it", "of", "to", "in", "on", "so", "then", "thus", "hence", "but", "yet",
+	"still", "first", "next", "later", "also", "if", "when", "as", "after", "before",
+}
+
+// Vocab implements envs.Vocab: every word an answer may use (the 24 post words and the
+// function words) with a leading space, so each token is a whole word and any sequence of them
+// decodes to space-separated words; the marker " |"; and the fixed parts of the prompts
+// ("post:", "\nshort:", "\nlast:", "\nscore:", digits and ".").
+func (m *Mini) Vocab() []string {
+	out := []string{"post:", "\nlast:", "\nscore:", " " + MiniMarker, "."}
+	for _, r := range m.Roles() {
+		out = append(out, "\n"+r+":")
+	}
+	for d := range 10 {
+		out = append(out, fmt.Sprint(d), fmt.Sprintf(" %d", d))
+	}
+	for _, w := range append(slices.Clone(miniWords), miniFunctionWords...) {
+		out = append(out, " "+w)
+	}
+	return out
 }
 
 // Pair maps the agents' responses to the two texts the reward compares.

@@ -1,10 +1,12 @@
 package writing
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/collm/collm/envs"
+	"github.com/collm/collm/maac/tokenizer"
 )
 
 func newMini(t *testing.T, c MiniConfig) *Mini {
@@ -22,10 +24,7 @@ func task0(t *testing.T, c MiniConfig, post ...string) *Mini {
 	m := newMini(t, c)
 	m.posts[0] = post
 	voc := Vocabulary{}
-	for w := range m.lex.Stopwords {
-		voc[w] = false
-	}
-	for _, w := range []string{"so", "then", "thus", "but", "yet"} {
+	for _, w := range miniFunctionWords {
 		voc[w] = false
 	}
 	for _, w := range post {
@@ -63,19 +62,22 @@ func TestMiniGolden(t *testing.T) {
 		// no shared content word ("the", "so" are stopwords): J 0.
 		{"no shared word", "cat sun", "so boat red the", 0.5 + 1 + 0.5 + 0.16},
 		// Level 1 failures get the shaping credit 0.25 * (q(c1) + q(c2)) / 2, with
-		// q = 0.3 * (a-z/space characters) + 0.3 * (mean token prefix match) + 0.4 * (best post match).
-		// "dog" is not in the post; its best prefix match is the stopword "do": 2/3.
-		// q1 = 1; q2 = 0.3 + 0.3*(1+2/3+1+1)/4 + 0.4.
-		{"word not in the post", "cat sun", "so dog red boat", 0.25 * (1 + 0.3 + 0.3*(11.0/12) + 0.4) / 2},
-		// Function words only: allowed, but no post word: q1 = q2 = 0.6.
-		{"no post word", "he", "i as", 0.25 * (0.6 + 0.6) / 2},
-		// "cat!" matches "cat" on 3 of 4 characters: q1 = 0.3*3/4 + 0.3*3/4 + 0.4*3/4; q2 = 1.
-		{"punctuation", "cat!", "so cat red", 0.25 * (0.75 + 1) / 2},
-		// "CAT!" matches nothing (case counts): q1 = 0; "dog": q2 = 0.3 + 0.3*2/3 + 0.
-		{"shaping by hand", "CAT!", "dog", 0.25 * (0 + 0.5) / 2},
+		// q = 0.2 * (a-z/space characters) + 0.2 * (mean token prefix match)
+		//   + 0.3 * (best post match) + 0.3 * size.
+		// "dog" is not in the post and matches no word: q1 = 1; q2 = 0.2 + 0.2*3/4 + 0.3 + 0.3.
+		{"word not in the post", "cat sun", "so dog red boat", 0.25 * (1 + 0.95) / 2},
+		// Function words only: allowed, but no post word: q1 = q2 = 0.7.
+		{"no post word", "it", "a to", 0.25 * (0.7 + 0.7) / 2},
+		// "cat!" matches "cat" on 3 of 4 characters: q1 = 0.2*3/4 + 0.2*3/4 + 0.3*3/4 + 0.3; q2 = 1.
+		{"punctuation", "cat!", "so cat red", 0.25 * (0.825 + 1) / 2},
+		// "CAT!" matches nothing (case counts): q1 = 0.3 (size only); "dog": q2 = 0.2 + 0 + 0 + 0.3.
+		{"shaping by hand", "CAT!", "dog", 0.25 * (0.3 + 0.5) / 2},
 		{"empty", "", "", 0},
-		// 25 characters exceed max_chars = 24; "s" matches "so" on 1 of 2: q2 = 0.3 + 0.3*6.5/7 + 0.4.
-		{"too long", "cat", "so cat red boat sun sun s", 0.25 * (1 + 0.3 + 0.3*6.5/7 + 0.4) / 2},
+		// 25 characters exceed max_chars = 24: size 24/25; "s" matches "so" on 1 of 2:
+		// q2 = 0.2 + 0.2*6.5/7 + 0.3 + 0.3*24/25.
+		{"too long", "cat", "so cat red boat sun sun s", 0.25 * (1 + 0.2 + 0.2*6.5/7 + 0.3 + 0.3*24.0/25) / 2},
+		// 13 words of 1 character: size (24/25)*(12/13) for 25 characters.
+		{"too many words", "cat", "a a a a a a a a a a a a a", 0.25 * (1 + 0.2 + 0.2 + 0 + 0.3*(24.0/25)*(12.0/13)) / 2},
 		// equal lengths: r 1 < 1.1 stops after level 1.
 		{"same length", "cat sun", "sun cat", 0.5},
 	} {
@@ -204,6 +206,51 @@ func TestMiniConfigErrors(t *testing.T) {
 		k, v, _ := strings.Cut(opts, "=")
 		if _, err := envs.New("writing-mini", map[string]string{k: v}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", opts, err, want)
+		}
+	}
+}
+
+// TestMiniVocab checks that the vocabulary covers writing-mini: every prompt, first turn and
+// with feedback, and well-formed answers tokenize without an unknown token.
+func TestMiniVocab(t *testing.T) {
+	for agents := 1; agents <= 4; agents++ {
+		m := newMini(t, MiniConfig{Agents: agents, Turns: 2})
+		tok, err := tokenizer.NewWordLevel(m.Vocab())
+		if err != nil {
+			t.Fatal(err)
+		}
+		unk, _ := tok.TokenID(tokenizer.UnkToken)
+		check := func(what, text string) {
+			if ids := tok.Encode(text); slices.Contains(ids, unk) {
+				t.Errorf("agents=%d: %s %q has an unknown token: %v", agents, what, text, ids)
+			}
+		}
+		for task := range m.NumTasks() {
+			st, err := m.Reset(task, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			post := m.Post(task)
+			answers := make([]string, agents)
+			for i := range answers {
+				answers[i] = " " + post[i%len(post)] + " so " + post[(i+1)%len(post)]
+			}
+			if agents == 1 {
+				answers[0] = " " + post[0] + " " + MiniMarker + " then " + post[0] + " " + post[1]
+			}
+			for _, p := range st.Prompts() {
+				check("prompt", p)
+			}
+			for _, a := range answers {
+				check("answer", a)
+			}
+			tr, err := st.Step(answers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range tr.Next.Prompts() {
+				check("feedback prompt", p)
+			}
 		}
 	}
 }

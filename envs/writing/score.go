@@ -75,7 +75,7 @@ func (r Rules) schemeWith(lex *Lexicon, sparse bool) *reward.Composite {
 			if !r.inRange(c1, r.MaxChars) || !r.inRange(c2, r.MaxChars2) ||
 				(r.Grounded && (!voc.grounded(c1) || !voc.grounded(c2))) {
 				if r.Shaping {
-					return voc.shaping(c1, c2), false
+					return r.shaping(voc, c1, c2), false
 				}
 				return 0, false
 			}
@@ -134,18 +134,21 @@ func (v Vocabulary) grounded(s string) bool {
 }
 
 // shaping is the partial credit of a failed level 1 (see Rules.Shaping): 0.25 times the mean
-// over the texts of q(text), 0 for an empty text, else
+// over the two texts of q(text), 0 for an empty text, else
 //
-//	q = 0.3 * (fraction of characters that are a-z or space)
-//	  + 0.3 * (mean over tokens of the best prefix match with a vocabulary word)
-//	  + 0.4 * (best prefix match of a token with a post word),
+//	q = 0.2 * (fraction of characters that are a-z or space)
+//	  + 0.2 * (mean over tokens of the best prefix match with a vocabulary word)
+//	  + 0.3 * (best prefix match of a token with a post word)
+//	  + 0.3 * size,   size = min(1, maxChars/chars) * min(1, MaxTokens/tokens),
 //
 // where the prefix match of token t and word w is len(common prefix) / max(len(t), len(w)), 1
-// for the word itself. Every character that moves a token towards a word raises q, so the path
-// from random bytes to grounded text is smooth. At most the first 64 tokens of a text count.
-func (v Vocabulary) shaping(texts ...string) float64 {
+// for the word itself, and maxChars is the text's character limit (no size penalty without
+// one). Every character that moves a token towards a word, and every word less in a text that
+// is too long, raises q, so the path from random bytes or random words to a passing text is
+// smooth. At most the first 64 tokens of a text count towards the matches.
+func (r Rules) shaping(v Vocabulary, c1, c2 string) float64 {
 	sum := 0.0
-	for _, s := range texts {
+	for i, s := range []string{c1, c2} {
 		chars, good := 0, 0
 		for _, c := range s {
 			chars++
@@ -156,7 +159,14 @@ func (v Vocabulary) shaping(texts ...string) float64 {
 		if chars == 0 {
 			continue
 		}
+		size := 1.0
+		if limit := []int{r.MaxChars, r.MaxChars2}[i]; limit > 0 {
+			size = min(1, float64(limit)/float64(chars))
+		}
 		tokens := strings.FieldsFunc(s, isPySpace)
+		if len(tokens) > r.MaxTokens {
+			size *= float64(r.MaxTokens) / float64(len(tokens))
+		}
 		if len(tokens) > 64 {
 			tokens = tokens[:64]
 		}
@@ -172,13 +182,13 @@ func (v Vocabulary) shaping(texts ...string) float64 {
 			}
 			tokSum += best
 		}
-		q := 0.3 * float64(good) / float64(chars)
+		q := 0.2*float64(good)/float64(chars) + 0.3*size
 		if len(tokens) > 0 {
-			q += 0.3*tokSum/float64(len(tokens)) + 0.4*post
+			q += 0.2*tokSum/float64(len(tokens)) + 0.3*post
 		}
 		sum += q
 	}
-	return 0.25 * sum / float64(len(texts))
+	return 0.25 * sum / 2
 }
 
 func prefixMatch(t, w string) float64 {
