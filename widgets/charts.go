@@ -68,6 +68,14 @@ func RewardPartsChart(runs ...*History) *charts.Line {
 	}))
 }
 
+// EnvInfoChart plots the mean of every extra env metric (Transition.Info, e.g. levels_passed,
+// iou, tests_passed): how far the agents get in the task itself, apart from the reward.
+func EnvInfoChart(runs ...*History) *charts.Line {
+	return metricChart("Env metrics", "mean", false, runs, metricNames(runs, func(k string) bool {
+		return strings.HasPrefix(k, "info/") && strings.HasSuffix(k, "/mean")
+	}))
+}
+
 // EntropyKLChart plots each agent's token entropy and, when on, its KL to the initial policy.
 func EntropyKLChart(runs ...*History) *charts.Line {
 	return metricChart("Entropy and KL", "nats", false, runs, metricNames(runs, func(k string) bool {
@@ -84,7 +92,7 @@ func ThroughputChart(runs ...*History) *charts.Line {
 func AllCharts(runs ...*History) []*charts.Line {
 	var out []*charts.Line
 	for _, c := range []*charts.Line{ReturnsChart(runs...), RelativeGradVarianceChart(runs...), GradVarianceChart(runs...), GradNormChart(runs...),
-		CriticChart(runs...), ExplainedVarianceChart(runs...), RewardPartsChart(runs...), EntropyKLChart(runs...),
+		CriticChart(runs...), ExplainedVarianceChart(runs...), RewardPartsChart(runs...), EnvInfoChart(runs...), EntropyKLChart(runs...),
 		ThroughputChart(runs...)} {
 		if len(c.MultiSeries) > 0 {
 			out = append(out, c)
