@@ -25,14 +25,14 @@ type Agent struct {
 // initialized model, or a directory with a Hugging Face checkpoint (config.json, safetensors,
 // tokenizer.json).
 type AgentSpec struct {
-	Model string
+	Model string `json:"model"`
 	// LoRA, when non-nil, freezes the base and trains only low-rank adapters.
-	LoRA *lm.LoRAConfig
+	LoRA *lm.LoRAConfig `json:"lora,omitempty"`
 	// Tokenizer of a preset model: TokenizerEnv (a word-level tokenizer over the env's pieces,
 	// see envs.Vocab) or TokenizerBytes (the preset byte tokenizer). Default: TokenizerEnv when
 	// the env has a vocabulary, else TokenizerBytes. A checkpoint directory always uses its own
 	// tokenizer.json, so this stays empty for one.
-	Tokenizer string
+	Tokenizer string `json:"tokenizer,omitempty"`
 }
 
 // The tokenizers of a preset model (AgentSpec.Tokenizer).

@@ -49,7 +49,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	envName := fs.String("env", "", "environment name (see `collm envs`)")
 	var envOpts, agentModels stringList
 	fs.Var(&envOpts, "env-opt", "environment option name=value (repeatable)")
-	fs.Var(&agentModels, "agent", "model of the next agent: a preset (tiny, small) or a checkpoint directory (repeatable; default tiny for each)")
+	fs.Var(&agentModels, "agent", "model of the next agent: a preset (tiny, small) or a checkpoint directory, for a preset optionally with its tokenizer as tiny:bytes or tiny:env (repeatable; default tiny for each, with the env's vocabulary when it has one)")
 	algo := fs.String("algo", "", "algorithm (see `collm algos`); default cc")
 	updates := fs.Int("updates", 0, "train until this many updates are done (counting those of a resumed run)")
 	seed := fs.Uint64("seed", 0, "seed of the run (overrides the config file's)")
@@ -149,7 +149,11 @@ func trainConfig(path, env string, envOpts, agents []string, algo string, seed u
 		return cfg, usageErrorf("--env NAME is required (see `collm envs`)")
 	}
 	for _, m := range agents {
-		cfg.Agents = append(cfg.Agents, maac.AgentSpec{Model: m})
+		spec := maac.AgentSpec{Model: m}
+		if model, tok, ok := strings.Cut(m, ":"); ok && (tok == maac.TokenizerEnv || tok == maac.TokenizerBytes) {
+			spec = maac.AgentSpec{Model: model, Tokenizer: tok}
+		}
+		cfg.Agents = append(cfg.Agents, spec)
 	}
 	if algo != "" {
 		cfg.Algorithm = algo

@@ -69,3 +69,25 @@ func TestTrainAndResume(t *testing.T) {
 		t.Errorf("training over an existing run: exit %d %q", code, stderr)
 	}
 }
+
+func TestTrainTokenizerChoice(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	cfg := writeEnvsFile(t, "cfg.json", `{"mc": {"num_generations": 2, "tasks_per_update": 1, "max_new_tokens": 2, "temperature": 1, "top_p": 1, "actor_lr": 0.001}}`)
+	code, stdout, stderr := runEnvsCmd("train", "--env", "writing-mini", "--algo", "magrpo", "--config", cfg,
+		"--agent", "tiny:bytes", "--agent", "tiny", "--updates", "1", "--out", out)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "config.json"))
+	if err != nil || !strings.Contains(string(data), `"tokenizer": "bytes"`) || !strings.Contains(string(data), `"tokenizer": "env"`) {
+		t.Errorf("config.json does not record both tokenizers (%v):\n%s", err, data)
+	}
+	if _, err := os.Stat(filepath.Join(out, "checkpoint/agent_1/tokenizer.json")); err != nil {
+		t.Errorf("agent 1 (env vocabulary) was exported without its tokenizer: %v", err)
+	}
+	code, _, stderr = runEnvsCmd("train", "--env", "toy-coord", "--agent", "tiny:env", "--agent", "tiny",
+		"--updates", "1", "--out", filepath.Join(t.TempDir(), "run"))
+	if code != 1 || !strings.Contains(stderr, "has no vocabulary") {
+		t.Errorf("tiny:env on an env without a vocabulary: exit %d %q", code, stderr)
+	}
+}

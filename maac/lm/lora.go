@@ -14,15 +14,15 @@ import (
 // LoRAConfig configures low-rank adapters W' = W + (Alpha/Rank) * B A on chosen projections.
 type LoRAConfig struct {
 	// Rank r of the adapters. Default 8.
-	Rank int
+	Rank int `json:"rank,omitempty"`
 	// Alpha scales the update by Alpha/Rank. Default 2*Rank.
-	Alpha float64
+	Alpha float64 `json:"alpha,omitempty"`
 	// Targets are projection names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.
 	// Default q_proj, v_proj.
-	Targets []string
+	Targets []string `json:"targets,omitempty"`
 	// Seed drives the initialization of A (PEFT's kaiming-uniform); B starts at zero, so a fresh
 	// adapter leaves the model unchanged.
-	Seed uint64
+	Seed uint64 `json:"seed,omitempty"`
 }
 
 var loraTargets = map[string]string{
