@@ -41,7 +41,7 @@ func BenchmarkSimulatorStep(b *testing.B) {
 func BenchmarkMiniStep(b *testing.B) {
 	b.Run("strbuild-mini", func(b *testing.B) {
 		e, _ := envs.New("strbuild-mini", nil)
-		resp := oracleStr(e.(*strEnv).game.(*strGame).targets[6], 2, true)
+		resp := oracleStr(e.(*miniStrEnv).game.(*strGame).targets[6], 2, true)
 		s, _ := e.Reset(6, 1)
 		for b.Loop() {
 			if _, err := s.Step(resp); err != nil {
@@ -51,7 +51,7 @@ func BenchmarkMiniStep(b *testing.B) {
 	})
 	b.Run("housebuild-mini", func(b *testing.B) {
 		e, _ := envs.New("housebuild-mini", nil)
-		g := e.(*houseEnv).game.(*houseGame)
+		g := e.(*miniHouseEnv).game.(*houseGame)
 		_, inv := g.start(7)
 		resp := oracleHouse(&g.cfg.Blueprints[7], 2, inv, g.code)
 		s, _ := e.Reset(7, 1)

@@ -18,6 +18,12 @@ func TestConformance(t *testing.T) {
 			}
 			var good []string
 			switch e := env.(type) {
+			case *miniStrEnv:
+				good = oracleStr(e.game.(*strGame).targets[0], 2, true)
+			case *miniHouseEnv:
+				g := e.game.(*houseGame)
+				_, inv := g.start(0)
+				good = oracleHouse(&g.cfg.Blueprints[0], 2, inv, g.code)
 			case *strEnv:
 				g := e.game.(*strGame)
 				good = oracleStr(g.targets[0], 2, g.cfg.Compact)

@@ -214,12 +214,19 @@ func containsInt(list []int, v int) bool {
 // whatever a model wrote.
 const maxEcho = 64
 
-// oneLine joins a response's lines with spaces and keeps at most maxEcho bytes (compact
-// prompts are kept short).
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxEcho {
-		s = s[:maxEcho]
+// echo writes a response's whitespace-separated fields each after one space (" 000o 020s"), so
+// that every command reads as the vocabulary piece an agent emits for it, keeping whole fields
+// up to maxEcho bytes (one longer first field is cut to maxEcho).
+func echo(s string) string {
+	var sb strings.Builder
+	for _, f := range strings.Fields(s) {
+		if sb.Len()+1+len(f) > maxEcho {
+			if sb.Len() == 0 {
+				sb.WriteString(" " + f[:maxEcho-1])
+			}
+			break
+		}
+		sb.WriteString(" " + f)
 	}
-	return s
+	return sb.String()
 }

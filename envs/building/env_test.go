@@ -347,7 +347,7 @@ func oracleHouse(bp *Blueprint, agents int, inv []map[string]int, codes func(str
 func TestMiniSolvable(t *testing.T) {
 	longest := 0
 	se, _ := envs.New("strbuild-mini", nil)
-	g := se.(*strEnv).game.(*strGame)
+	g := se.(*miniStrEnv).game.(*strGame)
 	for task := range se.NumTasks() {
 		resp := oracleStr(g.targets[task], 2, true)
 		s, _ := se.Reset(task, 1)
@@ -360,7 +360,7 @@ func TestMiniSolvable(t *testing.T) {
 		}
 	}
 	he, _ := envs.New("housebuild-mini", nil)
-	hg := he.(*houseEnv).game.(*houseGame)
+	hg := he.(*miniHouseEnv).game.(*houseGame)
 	for task := range he.NumTasks() {
 		_, inv := hg.start(task)
 		resp := oracleHouse(&hg.cfg.Blueprints[task], 2, inv, hg.code)
@@ -389,25 +389,53 @@ func TestMiniSolvable(t *testing.T) {
 	}
 }
 
+// TestMiniPrompts checks the compact prompts of every feedback mode against hand-written ones.
 func TestMiniPrompts(t *testing.T) {
+	step := func(e envs.Env, task int, answers ...[]string) envs.State {
+		s, err := e.Reset(task, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range answers {
+			tr, err := s.Step(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s = tr.Next
+		}
+		return s
+	}
 	se, _ := envs.New("strbuild-mini", nil)
-	s, _ := se.Reset(2, 1) // L
-	if got, want := s.Prompts()[0], "sb a1/2 t1/2 os\n#..\n#..\n###\n"; got != want {
-		t.Errorf("strbuild-mini prompt %q, want %q", got, want)
-	}
-	tr, _ := s.Step([]string{"000o 020s", "010w 100b"})
-	if got, want := tr.Next.Prompts()[1], "sb a2/2 t2/2 wb\n#..\n#..\n###\n=\ns..\nw..\nob.\n>010w 100b\n"; got != want {
-		t.Errorf("strbuild-mini turn-2 prompt %q, want %q", got, want)
-	}
-	he, _ := envs.New("housebuild-mini", map[string]string{"feedback": "score"})
-	h, _ := he.Reset(0, 1)
-	d := SpiderDamage(1, 0, 3, 1, 3)
-	if got, want := h.Prompts()[0], fmt.Sprintf("hb a1/2 t1/2\n0 ccc ccc ccc\n1 ccc c.c ccc\ni c13\ns%d\n", d); got != want {
-		t.Errorf("housebuild-mini prompt %q, want %q", got, want)
-	}
-	for _, p := range append(s.Prompts(), h.Prompts()...) {
-		if len(p) > 80 {
-			t.Errorf("mini prompt of %d bytes: %q", len(p), p)
+	ss, _ := envs.New("strbuild-mini", map[string]string{"feedback": "score", "turns": "3"})
+	sr, _ := envs.New("strbuild-mini", map[string]string{"carry": "false"})
+	sn, _ := envs.New("strbuild-mini", map[string]string{"feedback": "none"})
+	he, _ := envs.New("housebuild-mini", nil)
+	hu, _ := envs.New("housebuild-mini", map[string]string{"resources": "false", "spiders": "0", "feedback": "none"})
+	// On L (task 2) the 4 blocks are letter cells with no equal neighbours: score 2*4/5 = 1.6 on L,
+	// 2*4/12 = 0.67 on LI (task 6). Agent 2's k is not a StrBuild command.
+	l := []string{"000o 020s", "010w\n\n100b  k"}
+	// Agent 1 can pay for the bottom layer (9 of its 13 blocks) but not the ring (9 more); with
+	// the bottom and the air in the middle, 10 of 18 cells match.
+	hut := []string{"000202c 010212c k", "111111a"}
+	d0, d1 := SpiderDamage(1, 0, 3, 1, 3), SpiderDamage(1, 1, 3, 1, 3)
+	for _, tc := range []struct {
+		name  string
+		state envs.State
+		agent int
+		want  string
+	}{
+		{"strbuild-mini turn 1", step(se, 2), 0, "L os t1/2"},
+		{"strbuild-mini position feedback", step(se, 2, l), 1, "L wb t2/2\n= 020s 010w 000o 100b"},
+		{"strbuild-mini score feedback", step(ss, 6, l, l), 0, "LI os t3/3 r0.67\n> 000o 020s"},
+		{"strbuild-mini carry=false", step(sr, 2, l), 1, "L wb t2/2\n> 010w 100b k"},
+		{"strbuild-mini feedback=none", step(sn, 2, l), 0, "L os t2/2"},
+		{"housebuild-mini turn 1", step(he, 0), 0, fmt.Sprintf("t1/2 c13 s%d\n ccc ccc ccc\n ccc c.c ccc", d0)},
+		{"housebuild-mini score feedback", step(he, 0, hut), 1,
+			fmt.Sprintf("t2/2 c13 s%d r0.56\n ccc ccc ccc\n ccc c.c ccc\n> 111111a", d1)},
+		{"housebuild-mini unlimited, no spiders", step(hu, 3, hut), 0, "t2/2\n ccc ccc ccc\n o.o ... o.o"},
+	} {
+		if got := tc.state.Prompts()[tc.agent]; got != tc.want {
+			t.Errorf("%s: prompt %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

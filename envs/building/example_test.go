@@ -16,14 +16,11 @@ func Example() {
 	}
 	task, _ := env.(envs.TaskNamer).TaskIndex("L")
 	s, _ := env.Reset(task, 1)
-	fmt.Print(s.Prompts()[0])
+	fmt.Println(s.Prompts()[0])
 	tr, _ := s.Step([]string{"000o 020s 200o", "010w 100b"})
 	fmt.Printf("reward %.2f coverage %.2f adjacency %.2f unused %.0f iou %.2f done %v\n",
 		tr.Reward, tr.Parts["coverage"], tr.Parts["adjacency_ratio"], tr.Parts["unused_palettes"], tr.Info["iou"], tr.Done)
 	// Output:
-	// sb a1/2 t1/1 os
-	// #..
-	// #..
-	// ###
+	// L os t1/1
 	// reward 0.00 coverage 1.00 adjacency 0.00 unused 0 iou 1.00 done true
 }

@@ -45,12 +45,15 @@ type HouseConfig struct {
 	// Shift is added to the score; nil means -1.
 	Shift *float64
 	// Compact selects the compact command syntax and short prompts of housebuild-mini; the
-	// legend characters of the blueprints are then the block codes.
+	// legend characters of the blueprints are then the block codes, and the env also has a
+	// vocabulary (envs.Vocab, see miniHouseEnv.Vocab). Every box must fit the one-digit
+	// coordinates 0..9.
 	Compact bool
 	// Shaping is the weight w of the format shaping (needs Compact): the reward gains
 	// w*(format_shaping-1), where the part format_shaping in [0, 1] is the agents' mean
-	// FormatQuality. 0 (the zero value) turns it off; MiniHouseConfig sets MiniHouseShaping. It
-	// may not exceed what one correct block earns, 1/(cells of the box), on any blueprint.
+	// FormatQuality. 0 (the zero value, also housebuild-mini's default) turns it off; the option
+	// shaping=true sets MiniHouseShaping, for byte-level agents. It may not exceed what one correct
+	// block earns, 1/(cells of the box), on any blueprint.
 	Shaping float64
 }
 
@@ -146,6 +149,9 @@ func NewHouseBuild(cfg HouseConfig) (envs.Env, error) {
 		for a := range palettes {
 			palettes[a] = blocks
 		}
+		if err := checkCompactBox(cfg.Compact, bp.Box, bp.ID); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+		}
 		g.empty = append(g.empty, empty)
 		g.rulesets = append(g.rulesets, &Rules{Box: bp.Box, Ops: []Op{Fill, Kill}, Palettes: palettes, MaxCommands: cfg.MaxCommands})
 		g.limits = append(g.limits, bp.ResourceLimits(cfg.Agents))
@@ -171,6 +177,9 @@ func NewHouseBuild(cfg HouseConfig) (envs.Env, error) {
 	}
 	if err := e.resolveEval(cfg.EvalIDs); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+	}
+	if cfg.Compact {
+		return &miniHouseEnv{e}, nil
 	}
 	return e, nil
 }
@@ -307,49 +316,57 @@ func (g *houseGame) originalPrompt(s *state, agent int) string {
 	return sb.String()
 }
 
-// compactPrompt is the housebuild-mini prompt: a header "hb a<agent>/<n> t<turn>/<turns>"
-// (plus " r<score>" after the first turn under score feedback), one line per y layer from the
-// bottom ("<y> <row z=0> <row z=1> ..." with '.' for air), a line "i" with the agent's
-// remaining blocks as code+count (when limited), a line "s<damage>" when spiders attack this
-// turn, and after the first turn ">" with the agent's previous response on one line (at most 64 bytes).
+// compactPrompt is the housebuild-mini prompt, a few vocabulary pieces (see Vocab):
+//
+//	t<turn>/<turns> C<n>... s<damage>   the turn, the agent's remaining blocks as code+count
+//	                                    (when limited), this turn's spider damage (when spiders
+//	                                    attack), plus " r<score>", the unshifted previous score,
+//	                                    after turn 1 under score feedback; e.g. "t1/2 c13 s6"
+//	 <row> <row> <row>                  one line per y layer of the blueprint from the bottom:
+//	                                    its rows z=0.. as x characters, '.' = air
+//	><answer>                           after turn 1 (unless feedback=none): the agent's
+//	                                    previous answer
+//
+// E.g. "t1/2 c13 s6\n ccc ccc ccc\n ccc c.c ccc" for mini_house_01.
 func (g *houseGame) compactPrompt(s *state, agent int) string {
 	bp := &g.cfg.Blueprints[s.task]
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "hb a%d/%d t%d/%d", agent+1, g.cfg.Agents, s.turn+1, g.cfg.Turns)
-	if s.turn > 0 && g.cfg.Feedback == FeedbackScore {
-		fmt.Fprintf(&sb, " r%.2f", s.prevScore)
-	}
-	sb.WriteByte('\n')
-	for i, layer := range bp.Layers {
-		fmt.Fprintf(&sb, "%d", bp.Box.Min[1]+i)
-		for _, row := range layer {
-			sb.WriteByte(' ')
-			for j := range len(row) {
-				if b := bp.BlockOf(row[j]); b == Air {
-					sb.WriteByte('.')
-				} else {
-					sb.WriteByte(row[j])
-				}
-			}
-		}
-		sb.WriteByte('\n')
-	}
+	fmt.Fprintf(&sb, "t%d/%d", s.turn+1, g.cfg.Turns)
 	if !g.cfg.Unlimited {
 		left := g.limits[s.task]
 		if !g.cfg.ResetWorld {
 			left = s.inv[agent]
 		}
-		sb.WriteString("i")
 		for _, b := range bp.Blocks() {
 			fmt.Fprintf(&sb, " %c%d", g.code(b), left[b])
 		}
-		sb.WriteByte('\n')
 	}
 	if d := SpiderDamage(s.seed, s.turn, g.cfg.Spiders, g.cfg.SpiderMin, g.cfg.SpiderMax); d > 0 {
-		fmt.Fprintf(&sb, "s%d\n", d)
+		fmt.Fprintf(&sb, " s%d", d)
+	}
+	if s.turn > 0 && g.cfg.Feedback == FeedbackScore {
+		fmt.Fprintf(&sb, " r%.2f", s.prevScore)
+	}
+	for _, layer := range bp.Layers {
+		sb.WriteByte('\n')
+		for _, row := range layer {
+			sb.WriteString(compactRow(bp, row))
+		}
 	}
 	if s.turn > 0 && g.cfg.Feedback != FeedbackNone {
-		fmt.Fprintf(&sb, ">%s\n", oneLine(s.prev[agent]))
+		fmt.Fprintf(&sb, "\n>%s", echo(s.prev[agent]))
 	}
 	return sb.String()
+}
+
+// compactRow writes a blueprint row as one vocabulary piece: a space, then the row's legend
+// characters with '.' for air, e.g. " c.c".
+func compactRow(bp *Blueprint, row string) string {
+	b := []byte(" " + row)
+	for j := 1; j < len(b); j++ {
+		if bp.BlockOf(b[j]) == Air {
+			b[j] = '.'
+		}
+	}
+	return string(b)
 }

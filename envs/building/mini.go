@@ -44,18 +44,22 @@ var MiniBlueprints = []Blueprint{
 // MiniHouseEval are the held-out housebuild-mini tasks.
 var MiniHouseEval = []string{"mini_house_09", "mini_house_10"}
 
-// MiniStrConfig returns the strbuild-mini configuration (before options).
+// MiniStrConfig returns the strbuild-mini configuration (before options): the compact syntax
+// and prompts with a word-level vocabulary (see miniStrEnv.Vocab), 2 turns, 24 commands per
+// turn, the exact game reward (no format shaping; see MiniStrShaping).
 func MiniStrConfig() StrConfig {
 	return StrConfig{
 		Name: "strbuild-mini", Tasks: MiniStrTasks, EvalIDs: MiniStrEval, Font: Font3x3, Spacing: 1,
-		Turns: 2, MaxCommands: 24, Compact: true, Shaping: MiniStrShaping,
+		Turns: 2, MaxCommands: 24, Compact: true,
 	}
 }
 
-// MiniHouseConfig returns the housebuild-mini configuration (before options).
+// MiniHouseConfig returns the housebuild-mini configuration (before options): the compact
+// syntax and prompts with a word-level vocabulary (see miniHouseEnv.Vocab), 2 turns, 16
+// commands per turn, the exact game reward (no format shaping; see MiniHouseShaping).
 func MiniHouseConfig() HouseConfig {
 	return HouseConfig{
 		Name: "housebuild-mini", Blueprints: MiniBlueprints, EvalIDs: MiniHouseEval,
-		Turns: 2, MaxCommands: 16, Compact: true, Shaping: MiniHouseShaping,
+		Turns: 2, MaxCommands: 16, Compact: true,
 	}
 }

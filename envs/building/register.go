@@ -16,7 +16,7 @@ func init() {
 	})
 	envs.Register(envs.Registration{
 		Name:    "strbuild-mini",
-		Summary: "StrBuild on 3x3 letters with compact xyzC commands, for tiny CPU models",
+		Summary: "StrBuild on 3x3 letters with compact xyzC commands and a word-level vocabulary, for tiny CPU models",
 		Options: strOptions(MiniStrConfig(), "2", "2", "24", "1"),
 		New:     func(o *envs.Options) (envs.Env, error) { return newStrFromOptions(MiniStrConfig(), o, false) },
 	})
@@ -28,7 +28,7 @@ func init() {
 	})
 	envs.Register(envs.Registration{
 		Name:    "housebuild-mini",
-		Summary: "HouseBuild on 3x2x3 huts with compact xyzXYZC/k commands, for tiny CPU models",
+		Summary: "HouseBuild on 3x2x3 huts with compact xyzXYZC/k commands and a word-level vocabulary, for tiny CPU models",
 		Options: houseOptions("2", "2", "16", false),
 		New:     func(o *envs.Options) (envs.Env, error) { return newHouseFromOptions(MiniHouseConfig(), o, false) },
 	})
@@ -89,8 +89,8 @@ func houseOptions(agents, turns, maxCommands string, real bool) []envs.Option {
 }
 
 func shapingOption(w float64) envs.Option {
-	return envs.Option{Name: "shaping", Default: "true", Help: fmt.Sprintf(
-		"true: add %g*(format_shaping-1), partial credit for answers closer to accepted commands (less than one correct block); false: the exact game reward", w)}
+	return envs.Option{Name: "shaping", Default: "false", Help: fmt.Sprintf(
+		"false: the exact game reward; true: add %g*(format_shaping-1), partial credit for answers closer to accepted commands (less than one correct block), for byte-level agents that must first learn the command format", w)}
 }
 
 // splitIDs splits a comma-separated list, dropping blanks; it returns an empty non-nil slice
@@ -120,8 +120,8 @@ func newStrFromOptions(cfg StrConfig, o *envs.Options, real bool) (envs.Env, err
 	}
 	shift := o.Float("shift")
 	cfg.Shift = &shift
-	if !real && !o.Bool("shaping") {
-		cfg.Shaping = 0
+	if !real && o.Bool("shaping") {
+		cfg.Shaping = MiniStrShaping
 	}
 	if real {
 		tasks, err := LoadStrTasks(o.String("data"))
@@ -158,8 +158,8 @@ func newHouseFromOptions(cfg HouseConfig, o *envs.Options, real bool) (envs.Env,
 	}
 	shift := o.Float("shift")
 	cfg.Shift = &shift
-	if !real && !o.Bool("shaping") {
-		cfg.Shaping = 0
+	if !real && o.Bool("shaping") {
+		cfg.Shaping = MiniHouseShaping
 	}
 	if real {
 		bps, err := LoadBlueprints(o.String("data"))

@@ -5,10 +5,18 @@ import (
 	"math"
 )
 
-// Format-shaping weights of the mini variants (option shaping=true). Each stays below what one
-// correct block earns in one turn on every task, so well-formed but useless commands never pay
-// more than building: one letter cell is worth 2/14 ≈ 0.143 on the largest strbuild-mini target
-// (IC, 14 cells) and one cell 1/18 ≈ 0.056 of a housebuild-mini hut (18 cells).
+// Format-shaping weights of the mini variants with option shaping=true. Each stays below what
+// one correct block earns in one turn on every task, so well-formed but useless commands never
+// pay more than building: one letter cell is worth 2/14 ≈ 0.143 on the largest strbuild-mini
+// target (IC, 14 cells) and one cell 1/18 ≈ 0.056 of a housebuild-mini hut (18 cells).
+//
+// The shaping is off by default. It was made for byte-level agents, which start from random
+// bytes and must first learn what a command looks like. Agents with the word-level tokenizer
+// over the env's vocabulary (maac's default for tiny models) sample whole commands, so nearly
+// every token is already well formed and the shaping only says whether the game accepted it;
+// with MAGRPO it made no measurable difference (see the package documentation), so the default
+// is the exact game reward. Use shaping=true with byte-level agents (maac AgentSpec.Tokenizer
+// "bytes").
 const (
 	MiniStrShaping   = 0.1
 	MiniHouseShaping = 0.05

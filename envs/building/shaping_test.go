@@ -13,9 +13,9 @@ import (
 // housebuild-mini on mini_house_01 (box 3x2x3, block c, /fill and /kill).
 func TestFormatQuality(t *testing.T) {
 	str, _ := envs.New("strbuild-mini", nil)
-	se := str.(*strEnv)
+	se := str.(*miniStrEnv)
 	house, _ := envs.New("housebuild-mini", nil)
-	he := house.(*houseEnv)
+	he := house.(*miniHouseEnv)
 	for _, tc := range []struct {
 		name string
 		env  *engine
@@ -53,8 +53,8 @@ func TestFormatQuality(t *testing.T) {
 	}
 }
 
-// TestShapingOff checks that shaping=false is the exact game reward and that shaping=true adds
-// w*(format_shaping-1) and nothing else, on random and good answers.
+// TestShapingOff checks that shaping=false (the default) is the exact game reward and that
+// shaping=true adds w*(format_shaping-1) and nothing else, on random and good answers.
 func TestShapingOff(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte("0123456789 osbwck\n#x")
@@ -73,11 +73,11 @@ func TestShapingOff(t *testing.T) {
 		name string
 		w    float64
 	}{{"strbuild-mini", MiniStrShaping}, {"housebuild-mini", MiniHouseShaping}} {
-		on, err := envs.New(tc.name, nil)
+		on, err := envs.New(tc.name, map[string]string{"shaping": "true"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		off, err := envs.New(tc.name, map[string]string{"shaping": "false"})
+		off, err := envs.New(tc.name, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,14 +132,15 @@ func TestShapingBound(t *testing.T) {
 	}
 }
 
-// TestShapingFullScore checks that with the default shaping a perfect episode of 2 turns still
+// TestShapingFullScore checks that with shaping=true a perfect episode of 2 turns still
 // scores the best reward, 0, on both turns: the oracle's answer, then (world kept) the same answer
 // on strbuild-mini and k from both agents on housebuild-mini.
 func TestShapingFullScore(t *testing.T) {
-	se, _ := envs.New("strbuild-mini", nil)
-	g := se.(*strEnv).game.(*strGame)
-	he, _ := envs.New("housebuild-mini", nil)
-	hg := he.(*houseEnv).game.(*houseGame)
+	shaped := map[string]string{"shaping": "true"}
+	se, _ := envs.New("strbuild-mini", shaped)
+	g := se.(*miniStrEnv).game.(*strGame)
+	he, _ := envs.New("housebuild-mini", shaped)
+	hg := he.(*miniHouseEnv).game.(*houseGame)
 	for task := range se.NumTasks() {
 		resp := oracleStr(g.targets[task], 2, true)
 		s, _ := se.Reset(task, 1)

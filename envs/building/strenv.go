@@ -51,12 +51,15 @@ type StrConfig struct {
 	ResetWorld bool
 	// Shift is added to the score; nil means -2.
 	Shift *float64
-	// Compact selects the compact command syntax and short prompts of strbuild-mini.
+	// Compact selects the compact command syntax and short prompts of strbuild-mini; the env
+	// then also has a vocabulary (envs.Vocab, see miniStrEnv.Vocab). Every target must fit the
+	// one-digit coordinates 0..9.
 	Compact bool
 	// Shaping is the weight w of the format shaping (needs Compact): the reward gains
 	// w*(format_shaping-1), where the part format_shaping in [0, 1] is the agents' mean
-	// FormatQuality. 0 (the zero value) turns it off; MiniStrConfig sets MiniStrShaping. It may
-	// not exceed what one correct block earns, 2/(letter cells), on any task.
+	// FormatQuality. 0 (the zero value, also strbuild-mini's default) turns it off; the option
+	// shaping=true sets MiniStrShaping, for byte-level agents. It may not exceed what one correct
+	// block earns, 2/(letter cells), on any task.
 	Shaping float64
 }
 
@@ -150,6 +153,9 @@ func NewStrBuild(cfg StrConfig) (envs.Env, error) {
 			return nil, fmt.Errorf("StrConfig.Shaping = %v exceeds what one correct block earns on task %q (2/%d): lower it",
 				cfg.Shaping, t.ID, cells)
 		}
+		if err := checkCompactBox(cfg.Compact, target.Box, "task "+t.ID); err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+		}
 		g.targets = append(g.targets, target)
 		g.empty = append(g.empty, empty)
 		g.rulesets = append(g.rulesets, &Rules{Box: target.Box, Ops: []Op{SetBlock}, Palettes: g.palettes, MaxCommands: cfg.MaxCommands})
@@ -166,6 +172,9 @@ func NewStrBuild(cfg StrConfig) (envs.Env, error) {
 	}
 	if err := e.resolveEval(cfg.EvalIDs); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
+	}
+	if cfg.Compact {
+		return &miniStrEnv{e}, nil
 	}
 	return e, nil
 }
@@ -281,30 +290,51 @@ func (g *strGame) originalPrompt(task, agent int) string {
 	return sb.String()
 }
 
-// compactPrompt is the strbuild-mini prompt: a header "sb a<agent>/<n> t<turn>/<turns> <codes>"
-// (plus " r<score>" under score feedback after the first turn), the target rows, then after the
-// first turn "=" and the current world rows (position feedback) and ">" with the agent's
-// previous response on one line (at most 64 bytes).
+// compactPrompt is the strbuild-mini prompt, a few vocabulary pieces (see Vocab):
+//
+//	<string> <codes> t<turn>/<turns>   the string to build, the agent's block codes and the turn,
+//	                                   e.g. "LI os t1/2" (plus " r<score>", the unshifted
+//	                                   previous score, after turn 1 under score feedback)
+//	=<blocks>                          after turn 1, position feedback with the world kept: the
+//	                                   world's blocks as " xyzC", top row first
+//	><answer>                          after turn 1 otherwise (score feedback, or a world that
+//	                                   starts empty each turn): the agent's previous answer
+//
+// The letters are drawn with the fixed mini font (Font3x3, one empty column apart), as the real
+// game's are with its 5x5 font; the real prompt's picture is left out because every prompt token
+// dilutes what a tiny model from scratch attends to (see the package documentation).
 func (g *strGame) compactPrompt(s *state, agent int) string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "sb a%d/%d t%d/%d ", agent+1, len(g.palettes), s.turn+1, g.cfg.Turns)
-	for _, b := range g.palettes[agent] {
-		sb.WriteByte(g.code(b))
+	fmt.Fprintf(&sb, "%s %s t%d/%d", g.cfg.Tasks[s.task].Text, g.codes(agent), s.turn+1, g.cfg.Turns)
+	if s.turn == 0 || g.cfg.Feedback == FeedbackNone {
+		return sb.String()
 	}
-	if s.turn > 0 && g.cfg.Feedback == FeedbackScore {
+	if g.cfg.Feedback == FeedbackScore {
 		fmt.Fprintf(&sb, " r%.2f", s.prevScore)
 	}
-	sb.WriteByte('\n')
-	for _, r := range g.targets[s.task].Rows {
-		sb.WriteString(r)
-		sb.WriteByte('\n')
-	}
-	if s.turn > 0 && g.cfg.Feedback != FeedbackNone {
-		if g.cfg.Feedback == FeedbackPosition && !g.cfg.ResetWorld {
-			sb.WriteString("=\n")
-			sb.WriteString(s.world.Render(g.code))
+	if g.cfg.Feedback == FeedbackPosition && !g.cfg.ResetWorld {
+		sb.WriteString("\n=")
+		b := g.targets[s.task].Box
+		for y := b.Max[1]; y >= b.Min[1]; y-- {
+			for z := b.Min[2]; z <= b.Max[2]; z++ {
+				for x := b.Min[0]; x <= b.Max[0]; x++ {
+					if block := s.world.At(x, y, z); block != Air {
+						fmt.Fprintf(&sb, " %d%d%d%c", x, y, z, g.code(block))
+					}
+				}
+			}
 		}
-		fmt.Fprintf(&sb, ">%s\n", oneLine(s.prev[agent]))
+		return sb.String()
+	}
+	fmt.Fprintf(&sb, "\n>%s", echo(s.prev[agent]))
+	return sb.String()
+}
+
+// codes returns the block codes of an agent's palette, e.g. "os".
+func (g *strGame) codes(agent int) string {
+	var sb strings.Builder
+	for _, b := range g.palettes[agent] {
+		sb.WriteByte(g.code(b))
 	}
 	return sb.String()
 }
