@@ -4,7 +4,11 @@
 // sandbox (package sandbox) and scored with the spec's level-gated reward (Points).
 //
 // Registered envs: "humaneval" and "mbpp" (option data=PATH is required: the product never
-// reads the repository's test data), and "coding-mini".
+// reads the repository's test data), and "coding-mini" (see mini.go): arithmetic one-liners
+// for tiny agents trained from scratch, whose prompts end with the function header (its
+// MiniPrompter is a Completer: the env prepends the header to each body), whose responses end
+// at the first newline (Config.Stop), and which implements envs.Vocab, so preset agents use a
+// word-level tokenizer over its pieces.
 //
 // How a joint response is judged (judge.py, embedded and run in the sandbox):
 //   - ExtractCode strips markdown fences from each response.

@@ -3,6 +3,7 @@ package coding
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/collm/collm/envs"
 	"github.com/collm/collm/envs/reward"
@@ -27,6 +28,14 @@ type Prompter interface {
 	Feedback(p *Problem, j *Judgment, mode string, agents int) string
 }
 
+// Completer is an optional capability of a Prompter whose prompts end with the start of the
+// answer, such as the function header "def aux(x):return ": the env prepends Start to each
+// response (after the stop sequences) before judging, scoring and showing it in later prompts,
+// as HumanEval prompts end with the signature and the model writes the body.
+type Completer interface {
+	Start(p *Problem, agent, agents int) string
+}
+
 // Config configures a coding Env.
 type Config struct {
 	Name     string    // registry name shown in Spec; default "coding"
@@ -39,6 +48,10 @@ type Config struct {
 	// goroutines); it overrides Judge.Workers when > 0. Default runtime.NumCPU().
 	Workers  int
 	Prompter Prompter // default HumanEvalPrompter
+	// Stop are stop sequences: each response is cut before the first occurrence of any of them
+	// before it is judged, scored and shown in later prompts, as code benchmarks cut
+	// completions at "\ndef" or "\nclass". Default none; coding-mini uses "\n".
+	Stop []string
 	// Scheme computes the reward from reward.Input with Data = *Judgment. Default SpecScheme().
 	Scheme reward.Scheme
 }
@@ -59,6 +72,11 @@ func (c *Config) Validate() error {
 	case "", FeedbackLevel, FeedbackPassed, FeedbackPlain:
 	default:
 		return fmt.Errorf("coding: Feedback=%q: want %s, %s or %s", c.Feedback, FeedbackLevel, FeedbackPassed, FeedbackPlain)
+	}
+	for i, stop := range c.Stop {
+		if stop == "" {
+			return fmt.Errorf("coding: Stop[%d] is empty: a stop sequence must have at least one character", i)
+		}
 	}
 	for i, p := range c.Problems {
 		if p.ID == "" || p.EntryPoint == "" || (p.Test == "" && len(p.Asserts) == 0) {
@@ -163,6 +181,36 @@ func (e *Env) Evaluate(ctx context.Context, task int, responses []string) (Judgm
 	return e.judge.Evaluate(ctx, &e.cfg.Problems[task], sub)
 }
 
+// cut applies the stop sequences to responses (a new slice when there are any).
+func (e *Env) cut(responses []string) []string {
+	if len(e.cfg.Stop) == 0 {
+		return responses
+	}
+	out := make([]string, len(responses))
+	for i, r := range responses {
+		for _, stop := range e.cfg.Stop {
+			if k := strings.Index(r, stop); k >= 0 {
+				r = r[:k]
+			}
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// complete prepends the Completer's starts to responses (a new slice), if the Prompter is one.
+func (e *Env) complete(p *Problem, responses []string) []string {
+	c, ok := e.cfg.Prompter.(Completer)
+	if !ok {
+		return responses
+	}
+	out := make([]string, len(responses))
+	for i, r := range responses {
+		out[i] = c.Start(p, i, e.cfg.Agents) + r
+	}
+	return out
+}
+
 type state struct {
 	env     *Env
 	task    int
@@ -180,6 +228,7 @@ func (s *state) Step(responses []string) (envs.Transition, error) {
 	if err := envs.CheckResponses(e.Spec(), responses); err != nil {
 		return envs.Transition{}, err
 	}
+	responses = e.complete(&e.cfg.Problems[s.task], e.cut(responses))
 	j, err := e.Evaluate(context.Background(), s.task, responses)
 	if err != nil {
 		return envs.Transition{}, err

@@ -152,25 +152,52 @@ func TestMiniSparseTurns(t *testing.T) {
 }
 
 func TestMiniPromptsAndFeedback(t *testing.T) {
-	env, err := envs.New("coding-mini", nil)
+	env, err := envs.New("coding-mini", map[string]string{"shaping": "false"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, _ := env.Reset(0, 0)
-	if got := st.Prompts(); got[0] != "f(x)=2*x+1\naux:" || got[1] != "f(x)=2*x+1\nf:" {
+	if got := st.Prompts(); got[0] != "f(x)=2 *x +1 \ndef aux(x):return " || got[1] != "f(x)=2 *x +1 \ndef f(x):return " {
 		t.Fatalf("prompts %q", got)
 	}
-	tr, err := st.Step([]string{"def aux(x):return 2*x", "def f(x):return aux(x)"})
+	// Bodies; the env prepends the headers and cuts each response at its first newline.
+	tr, err := st.Step([]string{"2 *x \naux:junk", "aux(x) "})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Points: 0.4+0.6+0.5 + 0/3 tests -> 1.5; dense reward (1.5-4)/4.
+	// Points: 0.4+0.6+0.5 + 0/3 tests (f = 2x) -> 1.5; dense reward (1.5-4)/4.
 	if want := (1.5 - 4) / 4; math.Abs(tr.Reward-want) > 1e-9 {
 		t.Errorf("reward %v, want %v (parts %v)", tr.Reward, want, tr.Parts)
 	}
-	want := "f(x)=2*x+1\nprev:def f(x):return aux(x)\nfb:aux ok,f ok,syn ok,t1 fail\nf:"
-	if got := tr.Next.Prompts()[1]; got != want {
-		t.Errorf("turn-2 prompt %q, want %q", got, want)
+	want := []string{
+		"f(x)=2 *x +1 \nprev:def aux(x):return 2 *x \nfb:aux:ok,f:ok,syn:ok,t1:fail\ndef aux(x):return ",
+		"f(x)=2 *x +1 \nprev:def f(x):return aux(x) \nfb:aux:ok,f:ok,syn:ok,t1:fail\ndef f(x):return ",
+	}
+	for a, got := range tr.Next.Prompts() {
+		if got != want[a] {
+			t.Errorf("agent %d: turn-2 prompt %q, want %q", a, got, want[a])
+		}
+	}
+}
+
+// TestMiniOptions: templates keeps the first n templates (16 tasks each) and rejects values
+// outside 1..6; an empty stop sequence is a configuration error.
+func TestMiniOptions(t *testing.T) {
+	env, err := envs.New("coding-mini", map[string]string{"templates": "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := env.(*MiniEnv)
+	if m.NumTasks() != 16 || len(m.EvalTasks()) != 2 || m.TaskID(15) != "mini/0/5/4" {
+		t.Errorf("templates=1: %d tasks, eval %v, task 15 %s", m.NumTasks(), m.EvalTasks(), m.TaskID(15))
+	}
+	for _, bad := range []string{"0", "7"} {
+		if _, err := envs.New("coding-mini", map[string]string{"templates": bad}); err == nil {
+			t.Errorf("templates=%s: want an error", bad)
+		}
+	}
+	if _, err := NewEnv(Config{Problems: MiniProblems(), Stop: []string{"\n", ""}}); err == nil || !strings.Contains(err.Error(), "Stop[1]") {
+		t.Errorf("empty stop sequence: got %v, want an error naming Stop[1]", err)
 	}
 }
 
@@ -209,7 +236,7 @@ func BenchmarkMiniStep(b *testing.B) {
 		b.Fatal(err)
 	}
 	st, _ := env.Reset(0, 0)
-	resp := []string{"def aux(x):return 2*x", "def f(x):return aux(x)+1"}
+	resp := env.(*MiniEnv).Canonical(0)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

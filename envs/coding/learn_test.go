@@ -1,37 +1,25 @@
 package coding_test
 
 import (
+	"math"
 	"testing"
 
-	_ "github.com/collm/collm/envs/coding" // registers coding-mini
+	"github.com/collm/collm/envs/coding"
 	"github.com/collm/collm/maac"
 )
 
-// learnRun trains tiny byte-level agents from scratch on coding-mini (one turn, two agents)
-// with CoLLM-CC and returns the episode return and the format_shaping part of every update.
-func learnRun(t *testing.T, shaping string, updates int) (returns, shaped []float64) {
-	t.Helper()
-	cfg := maac.RunConfig{
+// miniLearnConfig is the measured setting of TestMiniLearnable: CoLLM-CC, tiny agents on the
+// env's word-level vocabulary (the default for preset models), K=4, 4 tasks per update, 6 new
+// tokens (the longest two-agent body is 5), lr 1e-3, one turn.
+func miniLearnConfig(shaping string, seed uint64) maac.RunConfig {
+	return maac.RunConfig{
 		Env: "coding-mini", EnvOptions: map[string]string{"turns": "1", "shaping": shaping}, Algorithm: "cc",
 		CC: &maac.CCConfig{
-			Common: maac.Common{NumGenerations: 4, TasksPerUpdate: 4, MaxNewTokens: 40, Temperature: 1, TopP: 1,
-				ActorLR: 3e-3, Seed: 1, GradVarMicroBatches: -1},
-			ActorCritic: maac.ActorCritic{CriticLR: 3e-3},
+			Common: maac.Common{NumGenerations: 4, TasksPerUpdate: 4, MaxNewTokens: 6, Temperature: 1, TopP: 1,
+				ActorLR: 1e-3, Seed: seed, GradVarMicroBatches: -1},
+			ActorCritic: maac.ActorCritic{CriticLR: 1e-3},
 		},
 	}
-	tr, err := maac.Build(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for range updates {
-		m, err := tr.Step()
-		if err != nil {
-			t.Fatal(err)
-		}
-		returns = append(returns, m[maac.MetricEpisodeReturnMean])
-		shaped = append(shaped, m["reward/format_shaping/mean"])
-	}
-	return returns, shaped
 }
 
 func mean(xs []float64) float64 {
@@ -42,24 +30,65 @@ func mean(xs []float64) float64 {
 	return s / float64(len(xs))
 }
 
-// TestMiniLearnable: with format shaping, tiny agents from random init raise their return
-// within 60 updates (measured: -0.9975 over the first 5 updates, -0.980 over the last 5; the
-// rise is the shaping part, level 1 is not reached that soon). Without shaping every sample
-// scores -1 and nothing can be learned. About 25 s on 2 cores.
+// TestMiniLearnable trains two tiny agents from random weights on coding-mini and checks, on
+// the exact reward's parts (which shaping does not touch), that they learned to write code the
+// sandbox accepts: the share of episodes whose joint program parses (level 2, part syntax =
+// 0.5 per passing episode) rises from about 0 over the first 20 updates to at least 0.5 over
+// the last 30 of 250. Measured with this setting (seeds 1, 2, 3): 0.013, 0.009, 0.000 ->
+// 1.000, 1.000, 0.996, first at 0.5 after 120, 69, 74 updates; about 30 s on 2 cores. The
+// tests level is not required: the agents settle on constant bodies (see mini.go). It also
+// checks that with shaping=false the reward is the exact level-gated reward.
 func TestMiniLearnable(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains tiny agents for 60 updates")
+		t.Skip("trains tiny agents for 250 updates")
 	}
-	flat, _ := learnRun(t, "false", 5)
-	for i, r := range flat {
-		if r != -1 {
-			t.Errorf("shaping=false: update %d return %v, want -1 (random bytes never define f)", i, r)
+	exact := []string{"aux_defined", "main_defined", "syntax", "tests_passed", "calls_aux", "not_wrapper", "ignored_result"}
+
+	tr, err := maac.Build(miniLearnConfig("false", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	tr.OnUpdate(func(u maac.UpdateInfo) error {
+		for _, s := range u.Samples {
+			pts := 0.0
+			for _, k := range exact {
+				pts += s.Parts[k]
+			}
+			_, shaped := s.Parts["format_shaping"]
+			if want := (pts - coding.MaxPoints) / coding.MaxPoints; math.Abs(s.Reward-want) > 1e-9 || shaped {
+				t.Errorf("shaping=false: %q reward %v, want the exact (points-4)/4 = %v; parts %v", s.Responses, s.Reward, want, s.Parts)
+			}
+			checked++
+		}
+		return nil
+	})
+	for range 3 {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
 		}
 	}
-	returns, shaped := learnRun(t, "true", 60)
-	first, last := mean(returns[:5]), mean(returns[len(returns)-5:])
-	t.Logf("return: first 5 updates %.4f, last 5 %.4f; format_shaping %.3f -> %.3f", first, last, mean(shaped[:5]), mean(shaped[len(shaped)-5:]))
-	if last-first < 0.005 {
-		t.Errorf("return rose by %.4f (first 5 updates %.4f, last 5 %.4f), want at least 0.005: %v", last-first, first, last, returns)
+	if checked == 0 {
+		t.Fatal("shaping=false: no samples to check")
+	}
+
+	tr, err = maac.Build(miniLearnConfig("true", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var syntax, tests []float64
+	for range 250 {
+		m, err := tr.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		syntax = append(syntax, m["reward/syntax/mean"]/coding.PointsSyntax)
+		tests = append(tests, m["reward/tests_passed/mean"]/coding.PointsTests)
+	}
+	first, last := mean(syntax[:20]), mean(syntax[len(syntax)-30:])
+	t.Logf("share of parsing joint programs: first 20 updates %.3f, last 30 %.3f; tests passed %.3f -> %.3f",
+		first, last, mean(tests[:20]), mean(tests[len(tests)-30:]))
+	if first > 0.15 || last < 0.5 {
+		t.Errorf("coding-mini was not learned: parsing share %.3f -> %.3f (want <= 0.15 -> >= 0.5): %v", first, last, syntax)
 	}
 }

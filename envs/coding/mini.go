@@ -5,31 +5,54 @@ import (
 	"strings"
 )
 
-// coding-mini: the coding task at the scale of a tiny byte-level model.
+// coding-mini: the coding task at the scale of a tiny model trained from scratch.
 //
 // Mapping to the full task: the same two roles (agent 0 writes `aux`, the last agent writes the
 // entry point `f` and may call aux), the same sandboxed judge, static checks and level-gated
 // points (Points); what changes is the size. Problems are arithmetic one-liners such as
-// "f(x)=3*x+1" whose natural split is aux = the inner term and f = aux(...) plus the outer step,
-// with 3 asserts each; canonical answers fit in about 25 characters
-// ("def aux(x):return 3*x", "def f(x):return aux(x)+1"). Prompts and feedback are terse
-// ASCII. The reward (MiniScheme, MiniShapedScheme) lies in [-1, 0]:
+// "f(x)=3 *x +1 " (6 templates x A in 2..5 x B in 1..4, option templates keeps the first n)
+// whose natural split is aux = the inner term and f = aux(...) plus the outer step, with 3
+// asserts each. As HumanEval prompts end with the signature, each prompt ends with the agent's
+// function header ("f(x)=3 *x +1 \ndef aux(x):return "): the agents write the bodies
+// ("3 *x ", "aux(x) +1 "), the env prepends the headers (MiniPrompter is a Completer) and cuts
+// each response at its first newline (Config.Stop), as code benchmarks cut completions at a
+// stop sequence. Agents still choose the operators, the constants and the split.
+//
+// Vocabulary (Vocab, envs.Vocab): word-level pieces, so a tiny agent samples whole units: the
+// headers and calls ("def aux(x):return ", "def f(x,y):return ", "aux(x) ", "aux(y) "), the
+// atoms "x " "y " and "0 ".."9 ", the operators + - * max( ( , ) and the fixed prompt parts
+// ("f(x)=", "f(x,y)=", "\n"; with turns > 1 also "\nprev:", "\nfb:" and the feedback
+// phrases "aux:ok", "t1:fail", ...). Two choices fight degenerate answers: operands carry a
+// trailing space, so a repeated operand is a syntax error ("x x ") rather than a new name
+// ("xx"), and the feedback phrases contain ':', so repeating them is no valid expression
+// either. (maac adds its framing pieces, digits 1-8 without a space among them, so "44444"
+// stays a valid body.)
+//
+// The reward (MiniScheme, MiniShapedScheme) lies in [-1, 0]:
 //   - dense=true: every turn pays (points - max)/max, max = 4.0 with two agents and 2.1 with
 //     one (no aux, so neither the 0.4 of aux nor the bonuses can be earned);
-//   - shaping=true (default; dense only): while aux or f fails level 1 (defined, returns a
-//     value), its response earns up to 0.2 (aux) or 0.3 (f) points for text closer to the
-//     target "def f(PARAMS):return ": bytes in the answer alphabet, byte pairs of the target,
-//     common prefix with it (part format_shaping, see ShapingAux and FormatQuality). Tiny
-//     byte-level models from random init need it: without it every sample scores the same.
-//     shaping=false is the exact reward. Measured (CoLLM-CC, tiny agents, K=4, 4 tasks per
-//     update, 40 new tokens, lr 3e-3, turns=1; TestMiniLearnable): the return rose by 0.012
-//     to 0.017 within 60 updates for seeds 1-3 (seed 1: -0.9975 over the first 5 updates,
-//     -0.980 over the last 5), all of it format_shaping; level 1 was not reached, the agents
-//     settle on repeated bytes or byte pairs ("urur", "n n "). With the default turns=2 the
-//     same run (seed 1) did not rise in 58 updates;
+//   - shaping=true (default; dense only): while the joint program does not parse (level 2),
+//     each function's level-1 credit is graded by how close its body is to one complete
+//     expression with nothing after it (part format_shaping, see ShapingAux and
+//     FormatQuality); shaping=false is the exact reward;
 //   - dense=false (sparse in both senses): turns before the last pay 0; the last pays 0 when
 //     every test passes (and, with two agents, f calls aux and uses its result), else -1.
+//
 // Tasks whose index is 7 mod 8 form the evaluation split.
+//
+// Measured (TestMiniLearnable's setting: CoLLM-CC, tiny agents on this vocabulary, K=4, 4 tasks
+// per update, 6 new tokens, actor and critic lr 1e-3, turns=1, all 6 templates; 2 shared CPU
+// cores): the share of episodes whose joint program parses went from 0.013, 0.009, 0.000 over
+// the first 20 updates to 1.000, 1.000, 0.996 over the last 30 of 250 (seeds 1, 2, 3; first
+// update at 0.5 or more: 120, 69, 74; 31-33 s), the exact return from -0.765 to -0.625.
+// MAGRPO with the same setting: 0.009 -> 0.988 and 0.013 -> 0.992 (seeds 1, 2; 27 s). With
+// shaping=false the share fell to 0 (seeds 1, 2; 300 updates); with turns=2 (seed 1) it
+// reached 0.996 over the last 30 of 300 updates (84 s). The test level is not learned in
+// minutes: the agents settle on bodies that ignore the statement (constants such as "2" or
+// "444444"), so tests pass only by chance (tests-passed share 0 to 0.05 over the last 30
+// updates, no evaluation task solved); 2000 updates with templates=1 (CC, kl_beta 0.01, an
+// earlier variant of the shaping, 330 s) gave a tests-passed share of about 0.3, still with
+// constant answers. Copying the constants from the statement is what remains to be learned.
 
 type miniTemplate struct {
 	statement string // with A and B placeholders
@@ -40,13 +63,16 @@ type miniTemplate struct {
 }
 
 var miniTemplates = []miniTemplate{
-	{"A*x+B", "x", "def aux(x):return A*x", "def f(x):return aux(x)+B", func(a, b int, v []int) int { return a*v[0] + b }, [][]int{{0}, {2}, {5}}},
-	{"(x+A)*B", "x", "def aux(x):return x+A", "def f(x):return aux(x)*B", func(a, b int, v []int) int { return (v[0] + a) * b }, [][]int{{0}, {1}, {4}}},
-	{"x*x+A*B", "x", "def aux(x):return x*x", "def f(x):return aux(x)+A*B", func(a, b int, v []int) int { return v[0]*v[0] + a*b }, [][]int{{0}, {3}, {-2}}},
-	{"A*x-B", "x", "def aux(x):return A*x", "def f(x):return aux(x)-B", func(a, b int, v []int) int { return a*v[0] - b }, [][]int{{1}, {3}, {6}}},
-	{"A*x+B*y", "x,y", "def aux(x):return A*x", "def f(x,y):return aux(x)+B*y", func(a, b int, v []int) int { return a*v[0] + b*v[1] }, [][]int{{1, 0}, {2, 3}, {0, 5}}},
-	{"max(x,A)+B", "x", "def aux(x):return max(x,A)", "def f(x):return aux(x)+B", func(a, b int, v []int) int { return max(v[0], a) + b }, [][]int{{0}, {6}, {9}}},
+	{"A *x +B ", "x", "def aux(x):return A *x ", "def f(x):return aux(x) +B ", func(a, b int, v []int) int { return a*v[0] + b }, [][]int{{0}, {2}, {5}}},
+	{"(x +A ) *B ", "x", "def aux(x):return x +A ", "def f(x):return aux(x) *B ", func(a, b int, v []int) int { return (v[0] + a) * b }, [][]int{{0}, {1}, {4}}},
+	{"x *x +A *B ", "x", "def aux(x):return x *x ", "def f(x):return aux(x) +A *B ", func(a, b int, v []int) int { return v[0]*v[0] + a*b }, [][]int{{0}, {3}, {-2}}},
+	{"A *x -B ", "x", "def aux(x):return A *x ", "def f(x):return aux(x) -B ", func(a, b int, v []int) int { return a*v[0] - b }, [][]int{{1}, {3}, {6}}},
+	{"A *x +B *y ", "x,y", "def aux(x):return A *x ", "def f(x,y):return aux(x) +B *y ", func(a, b int, v []int) int { return a*v[0] + b*v[1] }, [][]int{{1, 0}, {2, 3}, {0, 5}}},
+	{"max(x ,A ) +B ", "x", "def aux(x):return max(x ,A ) ", "def f(x):return aux(x) +B ", func(a, b int, v []int) int { return max(v[0], a) + b }, [][]int{{0}, {6}, {9}}},
 }
+
+// miniTasksPerTemplate is the number of (A, B) pairs of each template.
+const miniTasksPerTemplate = 16
 
 // MiniProblems returns the built-in coding-mini problems: 6 templates x A in 2..5 x B in 1..4.
 // Canonical holds the canonical aux and f together.
@@ -79,39 +105,43 @@ func MiniProblems() []Problem {
 	return out
 }
 
-// MiniPrompter writes coding-mini's terse prompts: "<statement>\naux:" or "<statement>\nf:",
-// and on later turns the previous response and a compact feedback line before the role tag.
+// MiniPrompter writes coding-mini's terse prompts, which end with the header of the agent's
+// function: "<statement>\ndef aux(x):return " or "<statement>\ndef f(x):return ", and on later
+// turns the previous answer and a compact feedback line before the header. It is a Completer:
+// the agents write the body, the env prepends the header.
 type MiniPrompter struct{}
 
-func miniRole(agent, agents int) string {
+// Start implements Completer: the header of agent's function, "def aux(x):return " for agent 0
+// of two, else "def f(PARAMS):return " with the statement's parameters.
+func (MiniPrompter) Start(p *Problem, agent, agents int) string {
 	if agents == 2 && agent == 0 {
-		return "aux:"
+		return auxHeader
 	}
-	return "f:"
+	return miniHeader(p)
 }
 
 // Initial implements Prompter.
-func (MiniPrompter) Initial(p *Problem, agent, agents int) string {
-	return p.Prompt + "\n" + miniRole(agent, agents)
+func (m MiniPrompter) Initial(p *Problem, agent, agents int) string {
+	return p.Prompt + "\n" + m.Start(p, agent, agents)
 }
 
-// Next implements Prompter.
-func (MiniPrompter) Next(p *Problem, agent, agents int, previous, feedback string) string {
-	prev := strings.ReplaceAll(strings.TrimSpace(previous), "\n", ";")
-	s := p.Prompt + "\nprev:" + prev
+// Next implements Prompter: previous is the agent's whole previous answer, header included.
+func (m MiniPrompter) Next(p *Problem, agent, agents int, previous, feedback string) string {
+	s := p.Prompt + "\nprev:" + previous
 	if feedback != "" {
 		s += "\nfb:" + feedback
 	}
-	return s + "\n" + miniRole(agent, agents)
+	return s + "\n" + m.Start(p, agent, agents)
 }
 
-// Feedback implements Prompter: "pass"/"fail" in passed mode, else e.g. "aux ok,f noret,syn -,t1 -".
+// Feedback implements Prompter: "all:pass"/"all:fail" in passed mode, else e.g.
+// "aux:ok,f:noret,syn:-,t1:-".
 func (MiniPrompter) Feedback(p *Problem, j *Judgment, mode string, agents int) string {
 	if mode == FeedbackPassed {
 		if j.Total > 0 && j.Passed() == j.Total {
-			return "pass"
+			return "all:pass"
 		}
-		return "fail"
+		return "all:fail"
 	}
 	def := func(d, r bool) string {
 		switch {
@@ -124,14 +154,14 @@ func (MiniPrompter) Feedback(p *Problem, j *Judgment, mode string, agents int) s
 	}
 	var parts []string
 	if agents == 2 {
-		parts = append(parts, "aux "+def(j.AuxDefined, j.AuxReturns))
+		parts = append(parts, "aux:"+def(j.AuxDefined, j.AuxReturns))
 	}
-	parts = append(parts, "f "+def(j.MainDefined, j.MainReturns))
+	parts = append(parts, "f:"+def(j.MainDefined, j.MainReturns))
 	syn := "-"
 	if j.MainDefined && j.MainReturns {
 		syn = map[bool]string{true: "ok", false: "err"}[j.SyntaxOK]
 	}
-	parts = append(parts, "syn "+syn)
+	parts = append(parts, "syn:"+syn)
 	t1 := "-"
 	if len(j.Tests) > 0 && j.Tests[0].Index == 0 {
 		switch t := j.Tests[0]; {
@@ -143,19 +173,66 @@ func (MiniPrompter) Feedback(p *Problem, j *Judgment, mode string, agents int) s
 			t1 = "fail"
 		}
 	}
-	return strings.Join(append(parts, "t1 "+t1), ",")
+	return strings.Join(append(parts, "t1:"+t1), ",")
 }
 
-// Canonical returns a correct joint response for task, one string per agent: with two agents
-// the canonical aux and an f that calls it, with one agent a self-contained f. Trainers can use
-// them for a supervised warm start or as a sanity check.
+// miniFeedbackPieces are the phrases of MiniPrompter.Feedback, each one token: the level-1
+// state of aux and f, the syntax state, the first test's outcome, and the passed mode's words.
+// The ':' keeps them from being valid Python names when an agent samples them.
+var miniFeedbackPieces = []string{
+	"aux:ok", "aux:noret", "aux:nodef", "f:ok", "f:noret", "f:nodef",
+	"syn:ok", "syn:err", "syn:-", "t1:pass", "t1:fail", "t1:time", "t1:-", "all:pass", "all:fail",
+}
+
+// Vocab implements envs.Vocab. The pieces are the units of the mini grammar and of the prompts:
+//   - the function headers "def aux(x):return ", "def f(x):return ", "def f(x,y):return " (the
+//     prompts end with them) and the calls "aux(x) ", "aux(y) ": whether f calls aux, and with
+//     which argument, is the agent's choice;
+//   - the operands "x ", "y ", "0 ".."9 " (each with a trailing space, so that a repeated
+//     operand does not parse) and + - * "max(" "(" "," ") ": every statement and body is a short
+//     sequence of these, so the operators and constants remain the agents' choice and the code
+//     runs in the sandbox as written;
+//   - the fixed parts of the prompts (see MiniPrompter): "f(x)=", "f(x,y)=", "\n", and with
+//     more than one turn "\nprev:", plus "\nfb:" and the feedback phrases (miniFeedbackPieces)
+//     unless feedback=plain. Pieces only later turns use are left out of one-turn envs, so an
+//     agent has fewer useless tokens to sample.
+//
+// Every prompt and canonical answer is a sequence of pieces (TestMiniVocab); a canonical body
+// is 2 to 5 tokens with two agents, e.g. "aux(x) " "+" "1 ".
+func (m *MiniEnv) Vocab() []string {
+	out := []string{
+		"def aux(x):return ", "def f(x):return ", "def f(x,y):return ", "aux(x) ", "aux(y) ",
+		"x ", "y ", "+", "-", "*", "max(", "(", ",", ") ",
+	}
+	for d := range 10 {
+		out = append(out, fmt.Sprintf("%d ", d))
+	}
+	out = append(out, "f(x)=", "f(x,y)=", "\n")
+	if m.cfg.Turns > 1 {
+		out = append(out, "\nprev:")
+		if m.cfg.Feedback != FeedbackPlain {
+			out = append(out, "\nfb:")
+			out = append(out, miniFeedbackPieces...)
+		}
+	}
+	return out
+}
+
+// Canonical returns a correct joint response for task, one body per agent (the env prepends
+// the headers, see MiniPrompter.Start): with two agents the canonical aux and an f that calls
+// it, with one agent a self-contained f. Trainers can use them for a supervised warm start or
+// as a sanity check.
 func (m *MiniEnv) Canonical(task int) []string {
 	p := m.Problem(task)
 	if m.Spec().NumAgents == 1 {
-		params, body, _ := strings.Cut(strings.TrimPrefix(p.Prompt, "f("), ")=")
-		return []string{"def f(" + params + "):return " + body}
+		_, body, _ := strings.Cut(p.Prompt, ")=")
+		return []string{body}
 	}
-	return strings.Split(strings.TrimSpace(p.Canonical), "\n")
+	lines := strings.Split(strings.TrimSuffix(p.Canonical, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = l[strings.Index(l, ":return ")+len(":return "):]
+	}
+	return lines
 }
 
 // Demonstration implements envs.Demonstrator with the canonical answers.
@@ -180,13 +257,23 @@ type MiniOptions struct {
 	// NoShaping turns off format shaping of the dense reward (option shaping=false), leaving the
 	// exact level-gated points; see ShapingAux.
 	NoShaping bool
+	// Templates is how many of the problem templates to use, in their order (option templates):
+	// 1 keeps "A *x +B " only, 6 (or 0, the default) all of them. Each template gives 16 tasks.
+	Templates int
 }
 
 // NewMiniEnv builds coding-mini; cfg.Problems, Prompter, Scheme and Name are filled in.
 func NewMiniEnv(cfg Config, o MiniOptions) (*MiniEnv, error) {
 	cfg.Name = "coding-mini"
+	if o.Templates < 0 || o.Templates > len(miniTemplates) {
+		return nil, fmt.Errorf("coding-mini: Templates=%d: want 1..%d (0 for all)", o.Templates, len(miniTemplates))
+	}
 	cfg.Problems = MiniProblems()
+	if o.Templates > 0 {
+		cfg.Problems = cfg.Problems[:o.Templates*miniTasksPerTemplate]
+	}
 	cfg.Prompter = MiniPrompter{}
+	cfg.Stop = []string{"\n"}
 	agents := cfg.Agents
 	if agents == 0 {
 		agents = 2

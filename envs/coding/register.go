@@ -66,15 +66,16 @@ func init() {
 	})
 	envs.Register(envs.Registration{
 		Name:    "coding-mini",
-		Summary: "CPU-scale coding: arithmetic one-liners, aux + f, real sandboxed asserts, reward in [-1, 0]",
+		Summary: "CPU-scale coding: arithmetic one-liners, aux + f bodies after given headers, word-level vocabulary, real sandboxed asserts, reward in [-1, 0]",
 		Options: withOptions(
 			envs.Option{Name: "dense", Default: "true", Help: "true = every turn pays the level-gated points scaled to [-1, 0]; false = only the last turn pays: 0 on success, else -1"},
-			envs.Option{Name: "shaping", Default: "true", Help: "dense only: partial credit (<= 0.5 of 4 points) for text closer to def NAME(...):return while level 1 fails; false = the exact level-gated reward"},
+			envs.Option{Name: "shaping", Default: "true", Help: "dense only: while the joint program does not parse, grade each function's level-1 credit by how close its body is to one complete expression (shaped points <= 1.45 of 4, below level 2); false = the exact level-gated reward"},
+			envs.Option{Name: "templates", Default: "6", Help: "problem templates used, in order (1 = A*x+B only ... 6 = all); 16 tasks each"},
 			envs.Option{Name: "test_timeout", Default: "2", Help: "seconds per test"},
 		),
 		New: func(o *envs.Options) (envs.Env, error) {
 			cfg := configFromOptions(o)
-			mo := MiniOptions{Sparse: !o.Bool("dense"), NoShaping: !o.Bool("shaping")}
+			mo := MiniOptions{Sparse: !o.Bool("dense"), NoShaping: !o.Bool("shaping"), Templates: o.IntRange("templates", 1, len(miniTemplates))}
 			if err := o.Err(); err != nil {
 				return nil, err
 			}

@@ -99,10 +99,11 @@ func miniMaxPoints(agents int) float64 {
 }
 
 // MiniShapedScheme is coding-mini's dense reward with format shaping (see ShapingAux): the
-// part format_shaping is added to the points before the normalisation, (points + shaping -
-// max)/max, still in [-1, 0]. The sparse reward has no shaped variant: it stays binary.
-// Input.Task indexes problems (MiniProblems() for the env), whose statements give f's target.
+// part format_shaping (negative when junk loses its level-1 credit) is added to the points
+// before the normalisation, (points + shaping - max)/max, still in [-1, 0]. The sparse reward
+// has no shaped variant: it stays binary. Input.Task indexes problems (the env's problems),
+// whose statements give f's header.
 func MiniShapedScheme(agents int, problems []Problem) *reward.Composite {
 	maxPts := miniMaxPoints(agents)
-	return reward.New(formatShaping(agents, miniTargets(problems))).Then(pointsComponents()...).Shift(-maxPts).Scale(1 / maxPts).Done()
+	return reward.New(formatShaping(agents, miniHeaders(problems))).Then(pointsComponents()...).Shift(-maxPts).Scale(1 / maxPts).Done()
 }

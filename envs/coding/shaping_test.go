@@ -8,64 +8,107 @@ import (
 	"github.com/collm/collm/envs/reward"
 )
 
-// TestFormatQuality checks FormatQuality against values computed by hand for the target
-// "def f(x):return " (16 bytes, 15 adjacent pairs). ExtractCode trims trailing blanks, so a
-// response is never the whole target.
+// TestFormatQuality checks FormatQuality against values computed by hand for the header
+// "def f(x):return ". ExtractCode trims trailing blanks, so a header alone has no body.
 func TestFormatQuality(t *testing.T) {
-	const target = "def f(x):return "
+	const header = "def f(x):return "
 	cases := []struct {
 		name, response string
 		want           float64
 	}{
 		{"empty", "", 0},
-		// Trimmed to "def f(x):return": 14 pairs, all in the target, prefix 15 of 16.
-		{"the target itself", target, 0.1 + 0.4 + 0.5*15.0/16},
-		// 23 pairs: the 15 of the target, then "(x" and "x)" of "aux(x)+1".
-		{"canonical answer", "def f(x):return aux(x)+1", 0.1 + 0.4*17.0/23 + 0.5},
-		// "de": alphabet 1, pairs {de} 1/1, prefix 2/16.
-		{"two bytes", "de", 0.1 + 0.4 + 0.5*2.0/16},
-		// A repeated byte earns the alphabet share and, if right, one byte of prefix; its
-		// pairs "dd" are not in the target.
-		{"repeated byte", "dddd", 0.1 + 0.5/16},
-		// "\xff" is outside the alphabet; pairs "d\xff", "\xffe" miss; prefix 1.
-		{"foreign byte", "d\xffe", 0.1*2.0/3 + 0.5/16},
-		// Shifted by one: every pair but the first (" d") matches, no prefix.
-		{"shifted", " def f(x):return", 0.1 + 0.4*14.0/15},
-		{"markdown is stripped", "```\n" + target + "\n```", 0.1 + 0.4 + 0.5*15.0/16},
+		{"header without a body", header, 0},
+		{"another header", "def f(x,y):return x", 0},
+		{"canonical answer", "def f(x):return aux(x)+1", 1},
+		{"mini spacing", "def f(x):return aux(x) +1 ", 1},
+		{"calls, parentheses, max", "def f(x):return (max(x,2)+1)*3", 1},
+		{"unary, ** // % and an empty call", "def f(x):return -x**2 // 3 % g()", 1},
+		// Body "aux(x)+" (7 bytes): the complete expression is "aux(x)".
+		{"dangling operator", "def f(x):return aux(x)+", 0.5 + 0.5*6/7},
+		// Body "max(x,2" (7 bytes): only the name "max" is complete.
+		{"open call", "def f(x):return max(x,2", 0.5 + 0.5*3/7},
+		// Body "x y": a name cannot follow an operand.
+		{"two operands", "def f(x):return x y", 0.5 + 0.5/3},
+		// A keyword is not an operand.
+		{"header repeated", "def f(x):return def f(x):return 1", 0},
+		// Body "3*xdef f(x):return" (18 bytes): "3*xdef" is complete ("xdef" is a name).
+		{"junk after the answer", "def f(x):return 3*xdef f(x):return ", 0.5 + 0.5*6/18},
+		{"markdown is stripped", "```\n" + header + "x+1\n```", 1},
 	}
 	for _, c := range cases {
-		if got := FormatQuality(c.response, target); math.Abs(got-c.want) > 1e-12 {
+		if got := FormatQuality(c.response, header); math.Abs(got-c.want) > 1e-12 {
 			t.Errorf("%s: FormatQuality(%q) = %v, want %v", c.name, c.response, got, c.want)
 		}
 	}
 }
 
-// TestMiniTargets: f's target carries the statement's parameters.
-func TestMiniTargets(t *testing.T) {
-	ps := MiniProblems()
-	ts := miniTargets(ps)
-	seen := map[string]bool{}
-	for i, p := range ps {
-		seen[ts[i]] = true
-		if ts[i] == "def f(x,y):return " && p.Prompt[:6] != "f(x,y)" {
-			t.Errorf("%s: target %q for prompt %q", p.ID, ts[i], p.Prompt)
+// TestCompleteExpr checks the mini expression grammar: the length of the longest complete
+// expression at the start of s.
+func TestCompleteExpr(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want int
+	}{
+		{"", 0}, {"3", 1}, {"x", 1}, {"3*x", 3}, {"3*", 1}, {"*3", 0}, {"-x", 2}, {"- -x", 4},
+		{"aux(x)+1", 8}, {"aux(x)+", 6}, {"max(x,3)", 8}, {"max(x,3", 3}, {"max(x,,3)", 3},
+		{"(x+1)*2", 7}, {"(x,1)", 0}, {"()", 2}, {"f()", 3}, {"x)", 1}, {"x ** 2 // 3", 11},
+		{"x ***2", 1}, {"3 4", 1}, {"x\ny", 1}, {"x;y", 1}, {"return x", 0}, {"True", 4}, {"x2_a+1", 6},
+		{"aux(x)(1)", 9}, {"3*x  ", 3}, {"max(x ,3 ) +1 ", 13},
+	} {
+		if got := completeExpr(c.s); got != c.want {
+			t.Errorf("completeExpr(%q) = %d, want %d", c.s, got, c.want)
 		}
-	}
-	if len(seen) != 2 || !seen["def f(x):return "] || !seen["def f(x,y):return "] {
-		t.Errorf("targets %v, want def f(x):return and def f(x,y):return", seen)
 	}
 }
 
-// TestShapedScheme checks the gating and bounds of format_shaping: it pays only for the
-// functions that fail level 1, never more than level 1 would, and leaves the rest of the
-// reward as MiniScheme computes it.
+// FuzzCompleteExpr: the result is a length within s whose prefix is complete on its own, and
+// text appended after a complete expression never shortens it.
+func FuzzCompleteExpr(f *testing.F) {
+	for _, s := range []string{"aux(x)+1", "max(x,3", "(x+1)*2 def", "-x**2//3%g()", "3*xdef f(x):return "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n := completeExpr(s)
+		if n < 0 || n > len(s) {
+			t.Fatalf("completeExpr(%q) = %d, outside [0, %d]", s, n, len(s))
+		}
+		if completeExpr(s[:n]) != n {
+			t.Errorf("completeExpr(%q) = %d, but its prefix %q gives %d", s, n, s[:n], completeExpr(s[:n]))
+		}
+		if n > 0 && completeExpr(s[:n]+"@") != n {
+			t.Errorf("completeExpr(%q + \"@\") = %d, want %d", s[:n], completeExpr(s[:n]+"@"), n)
+		}
+	})
+}
+
+// TestMiniHeaders: f's header carries the statement's parameters.
+func TestMiniHeaders(t *testing.T) {
+	ps := MiniProblems()
+	hs := miniHeaders(ps)
+	seen := map[string]bool{}
+	for i, p := range ps {
+		seen[hs[i]] = true
+		if hs[i] == "def f(x,y):return " && p.Prompt[:6] != "f(x,y)" {
+			t.Errorf("%s: header %q for prompt %q", p.ID, hs[i], p.Prompt)
+		}
+	}
+	if len(seen) != 2 || !seen["def f(x):return "] || !seen["def f(x,y):return "] {
+		t.Errorf("headers %v, want def f(x):return and def f(x,y):return", seen)
+	}
+}
+
+// TestShapedScheme checks format_shaping against the definition worked by hand: while level 2
+// is not earned each function is worth (level 1 + weight) * quality, quality 1 when it parses
+// on its own, in place of its level-1 points; the exact parts are MiniScheme's.
 func TestShapedScheme(t *testing.T) {
-	ps := MiniProblems() // task 0: f(x)=2*x+1
+	ps := MiniProblems() // task 0: f(x)=2 *x +1
 	const task = 0
-	aux, f := "def aux(x):return 2*x", "def f(x):return aux(x)+1"
-	qa, qf := FormatQuality("dex", auxTarget), FormatQuality("def f(", "def f(x):return ")
+	aux, f := "def aux(x):return 2 *x ", "def f(x):return aux(x) +1 "
+	badAux, badF := "def aux(x):return 2*", "def f(x):return aux(x)+"
+	qa, qf := 0.5+0.5*1/2, 0.5+0.5*6/7 // FormatQuality of badAux and badF
+	l1a, l1f := PointsAuxDefined, PointsMainDefined
 	full := Judgment{AuxDefined: true, AuxReturns: true, MainDefined: true, MainReturns: true, SyntaxOK: true, Total: 3,
-		Tests: []TestResult{{Passed: true}, {Passed: true}, {Passed: true}}, CallsAux: true}
+		Tests: []TestResult{{Passed: true}, {Index: 1, Passed: true}, {Index: 2, Passed: true}}, CallsAux: true}
 	cases := []struct {
 		name      string
 		agents    int
@@ -73,12 +116,18 @@ func TestShapedScheme(t *testing.T) {
 		j         Judgment
 		shaping   float64
 	}{
-		{"both fail level 1", 2, []string{"dex", "def f("}, Judgment{}, ShapingAux*qa + ShapingMain*qf},
-		{"aux passes: only f is shaped", 2, []string{aux, "def f("}, Judgment{AuxDefined: true, AuxReturns: true}, ShapingMain * qf},
-		{"f passes: only aux is shaped", 2, []string{"dex", f}, Judgment{MainDefined: true, MainReturns: true}, ShapingAux * qa},
-		{"aux without return is shaped", 2, []string{"dex", f}, Judgment{AuxDefined: true, MainDefined: true, MainReturns: true}, ShapingAux * qa},
-		{"full answer: no shaping", 2, []string{aux, f}, full, 0},
-		{"one agent: no aux shaping", 1, []string{"def f("}, Judgment{}, ShapingMain * qf},
+		{"neither parses", 2, []string{badAux, badF},
+			Judgment{AuxDefined: true, AuxReturns: true, AuxParseError: "line 1", MainDefined: true, MainReturns: true, MainParseError: "line 1"},
+			(l1a+ShapingAux)*qa - l1a + (l1f+ShapingMain)*qf - l1f},
+		{"aux well-formed, f junk", 2, []string{aux, "def f(x):return def"},
+			Judgment{AuxDefined: true, AuxReturns: true, MainDefined: true, MainReturns: true, MainParseError: "line 1"}, ShapingAux - l1f},
+		{"f well-formed, aux without a body", 2, []string{"def aux(x):return ", f},
+			Judgment{AuxDefined: true, MainDefined: true, MainReturns: true}, ShapingMain},
+		{"f without a return", 2, []string{aux, "def f(x):pass"},
+			Judgment{AuxDefined: true, AuxReturns: true, MainDefined: true, SyntaxOK: true}, ShapingAux},
+		{"level 2 earned: no shaping", 2, []string{aux, f}, full, 0},
+		{"one agent: no aux shaping", 1, []string{badF}, Judgment{MainDefined: true, MainReturns: true, MainParseError: "line 1"},
+			(l1f+ShapingMain)*qf - l1f},
 		{"empty responses", 2, []string{"", ""}, Judgment{}, 0},
 	}
 	for _, c := range cases {
@@ -98,37 +147,46 @@ func TestShapedScheme(t *testing.T) {
 			}
 		}
 	}
-	// Bounds: the most shaping a function can get is below its level-1 points.
-	if ShapingAux >= PointsAuxDefined || ShapingMain >= PointsMainDefined {
-		t.Errorf("shaping weights %v, %v not below level 1's %v, %v", ShapingAux, ShapingMain, PointsAuxDefined, PointsMainDefined)
+	// Bounds: while level 2 fails the shaped points are at most both functions' level 1 plus
+	// weights, 1.45, below the 1.5 that both level-1 and level 2 give.
+	if PointsAuxDefined+PointsMainDefined+ShapingAux+ShapingMain >= PointsAuxDefined+PointsMainDefined+PointsSyntax {
+		t.Errorf("shaping weights %v + %v not below level 2's %v", ShapingAux, ShapingMain, PointsSyntax)
 	}
 }
 
 // TestMiniShapingOption checks the option's wiring end to end (judge included): shaping=true
-// (default) pays format_shaping for a header on its way, shaping=false gives the exact -1 and
-// no such part, and a bad value is an error.
+// (default) adds format_shaping to the exact points while level 2 fails, shaping=false gives
+// the exact reward without that part, the sparse reward is never shaped, and a bad value is an
+// error. Responses are bodies; the env prepends the headers.
 func TestMiniShapingOption(t *testing.T) {
-	joint := []string{"def au", "def f("}
+	// aux is well-formed; f passes level 1 textually ("return a") but does not parse.
+	halfway := []string{"2 *x ", "aux(x) +"}
+	qf := 0.5 + 0.5*6/8 // body "aux(x) +": the complete "aux(x)" covers 6 of 8 bytes
+	// Both parse (level 2: no shaping); f = 2x misses every test (0, 4, 10 for 1, 5, 11).
+	parsing := []string{"2 *x ", "aux(x) "}
 	for _, c := range []struct {
-		opts map[string]string
-		want float64
+		opts  map[string]string
+		joint []string
+		want  float64
 	}{
-		{nil, -1 + (ShapingAux*FormatQuality(joint[0], auxTarget)+ShapingMain*FormatQuality(joint[1], "def f(x):return "))/MaxPoints},
-		{map[string]string{"shaping": "false"}, -1},
-		{map[string]string{"shaping": "true", "dense": "false", "turns": "1"}, -1}, // sparse is never shaped
+		{nil, halfway, (ShapingAux + (PointsMainDefined+ShapingMain)*qf + PointsAuxDefined - MaxPoints) / MaxPoints},
+		{map[string]string{"shaping": "false"}, halfway, (PointsAuxDefined + PointsMainDefined - MaxPoints) / MaxPoints},
+		{nil, parsing, (PointsAuxDefined + PointsMainDefined + PointsSyntax - MaxPoints) / MaxPoints},
+		{map[string]string{"shaping": "false"}, parsing, (PointsAuxDefined + PointsMainDefined + PointsSyntax - MaxPoints) / MaxPoints},
+		{map[string]string{"shaping": "true", "dense": "false", "turns": "1"}, halfway, -1}, // sparse is never shaped
 	} {
 		env, err := envs.New("coding-mini", c.opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		st, _ := env.Reset(0, 0)
-		tr, err := st.Step(joint)
+		tr, err := st.Step(c.joint)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, hasPart := tr.Parts["format_shaping"]
-		if math.Abs(tr.Reward-c.want) > 1e-12 || hasPart != (c.want != -1) {
-			t.Errorf("%v: reward %v (want %v), parts %v", c.opts, tr.Reward, c.want, tr.Parts)
+		_, hasFormat := tr.Parts["format_shaping"]
+		if math.Abs(tr.Reward-c.want) > 1e-12 || hasFormat != (c.opts["shaping"] == "") {
+			t.Errorf("%v %q: reward %v (want %v), parts %v", c.opts, c.joint, tr.Reward, c.want, tr.Parts)
 		}
 	}
 	if _, err := envs.New("coding-mini", map[string]string{"shaping": "maybe"}); err == nil {
