@@ -42,8 +42,16 @@ const (
 )
 
 // framingPieces are the fixed strings maac itself writes around prompts and responses (the
-// critics' joint histories); an env vocabulary gets them too so the critic reads them as tokens.
-var framingPieces = []string{"[Agent ", "] ", "\n\n", "[Joint Action]", " action]", "\n", "1", "2", "3", "4", "5", "6", "7", "8"}
+// critics' joint histories, see jointHistory and jointAction); an env vocabulary gets them too so
+// a critic reads them as tokens. Agent numbers are part of whole pieces: loose digits would let
+// an actor write numbers the env's own vocabulary does not offer.
+var framingPieces = func() []string {
+	out := []string{"\n\n", "\n\n[Joint Action]"}
+	for i := 1; i <= 8; i++ {
+		out = append(out, fmt.Sprintf("[Agent %d] ", i), fmt.Sprintf("\n[Agent %d action]\n", i))
+	}
+	return out
+}()
 
 // resolveTokenizer fills in the default of spec.Tokenizer for env and checks it.
 func resolveTokenizer(spec AgentSpec, env envs.Env) (AgentSpec, error) {
