@@ -32,7 +32,7 @@ type Common struct {
 	// MaxNewTokens caps each response. Default 32.
 	MaxNewTokens int `json:"max_new_tokens,omitempty"`
 	// ActorLR is the AdamW learning rate of every actor. Default 5e-6 (full fine-tuning of 1.5B
-	// models in the paper; tiny models from scratch want about 1e-3).
+	// models in the paper; tiny models from scratch want 3e-4 to 1e-3).
 	ActorLR float64 `json:"actor_lr,omitempty"`
 	// WeightDecay of AdamW (matrices only). Default 0.
 	WeightDecay float64 `json:"weight_decay,omitempty"`

@@ -78,13 +78,8 @@ func LoadHF(path string) (*BPE, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
 	}
-	cfgPath := filepath.Join(filepath.Dir(path), "tokenizer_config.json")
-	if cfg, err := os.ReadFile(cfgPath); err == nil {
-		if err := t.applyConfig(cfg); err != nil {
-			return nil, fmt.Errorf("tokenizer: %s: %w", cfgPath, err)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, errorf("%w", err)
+	if err := applyConfigFile(path, t.applyConfig); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -458,20 +453,23 @@ func (t *BPE) parsePostProcessor(raw json.RawMessage) (int, error) {
 
 // applyConfig reads eos_token, pad_token and bos_token from a tokenizer_config.json.
 func (t *BPE) applyConfig(data []byte) error {
+	return configSpecials(data, map[string]func(string) error{
+		"eos_token": func(s string) error { return t.setSpecial(&t.eos, "EOS", s) },
+		"pad_token": func(s string) error { return t.setSpecial(&t.pad, "pad", s) },
+		"bos_token": func(s string) error { return t.setSpecial(&t.bos, "BOS", s) },
+	})
+}
+
+// configSpecials calls set[key] with the token each key of a tokenizer_config.json names
+// (a string or {"content": ...}); absent and null keys are skipped.
+func configSpecials(data []byte, set map[string]func(string) error) error {
 	var cfg map[string]json.RawMessage
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return fmt.Errorf("invalid JSON: %w", err)
 	}
-	for _, field := range []struct {
-		key string
-		set func(string) error
-	}{
-		{"eos_token", func(s string) error { return t.setSpecial(&t.eos, "EOS", s) }},
-		{"pad_token", func(s string) error { return t.setSpecial(&t.pad, "pad", s) }},
-		{"bos_token", func(s string) error { return t.setSpecial(&t.bos, "BOS", s) }},
-	} {
-		raw, ok := cfg[field.key]
-		if !ok || isNull(raw) {
+	for _, key := range []string{"eos_token", "pad_token", "bos_token"} {
+		raw, ok := cfg[key]
+		if !ok || isNull(raw) || set[key] == nil {
 			continue
 		}
 		var s string
@@ -480,13 +478,29 @@ func (t *BPE) applyConfig(data []byte) error {
 				Content string `json:"content"`
 			}
 			if err := json.Unmarshal(raw, &obj); err != nil || obj.Content == "" {
-				return fmt.Errorf("%s must be a string or {\"content\": ...}", field.key)
+				return fmt.Errorf("%s must be a string or {\"content\": ...}", key)
 			}
 			s = obj.Content
 		}
-		if err := field.set(s); err != nil {
-			return fmt.Errorf("%s: %w", field.key, err)
+		if err := set[key](s); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
 		}
+	}
+	return nil
+}
+
+// applyConfigFile applies the tokenizer_config.json next to a tokenizer.json, when there is one.
+func applyConfigFile(tokenizerPath string, apply func([]byte) error) error {
+	cfgPath := filepath.Join(filepath.Dir(tokenizerPath), "tokenizer_config.json")
+	cfg, err := os.ReadFile(cfgPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return errorf("%w", err)
+	}
+	if err := apply(cfg); err != nil {
+		return fmt.Errorf("tokenizer: %s: %w", cfgPath, err)
 	}
 	return nil
 }

@@ -169,13 +169,8 @@ func Load(dirOrFile string) (Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %s: %w", path, err)
 	}
-	cfgPath := filepath.Join(filepath.Dir(path), "tokenizer_config.json")
-	if cfg, err := os.ReadFile(cfgPath); err == nil {
-		if err := w.applyConfig(cfg); err != nil {
-			return nil, fmt.Errorf("tokenizer: %s: %w", cfgPath, err)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("tokenizer: %w", err)
+	if err := applyConfigFile(path, w.applyConfig); err != nil {
+		return nil, err
 	}
 	return w, nil
 }

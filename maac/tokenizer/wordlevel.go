@@ -295,33 +295,15 @@ func parseWordLevelHF(f *hfFile) (*WordLevel, error) {
 
 // applyConfig reads eos_token and pad_token from a tokenizer_config.json.
 func (w *WordLevel) applyConfig(data []byte) error {
-	var cfg map[string]json.RawMessage
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return fmt.Errorf("invalid JSON: %w", err)
-	}
-	for _, field := range []struct {
-		key string
-		dst *int
-	}{{"eos_token", &w.eos}, {"pad_token", &w.pad}} {
-		raw, ok := cfg[field.key]
-		if !ok || isNull(raw) {
-			continue
-		}
-		var tok string
-		if err := json.Unmarshal(raw, &tok); err != nil {
-			var obj struct {
-				Content string `json:"content"`
+	set := func(dst *int) func(string) error {
+		return func(tok string) error {
+			id, ok := w.ids[tok]
+			if !ok {
+				return fmt.Errorf("%q is not in the vocabulary", tok)
 			}
-			if err := json.Unmarshal(raw, &obj); err != nil {
-				return fmt.Errorf("%s: want a string or {\"content\": ...}", field.key)
-			}
-			tok = obj.Content
+			*dst = id
+			return nil
 		}
-		id, ok := w.ids[tok]
-		if !ok {
-			return fmt.Errorf("%s %q is not in the vocabulary", field.key, tok)
-		}
-		*field.dst = id
 	}
-	return nil
+	return configSpecials(data, map[string]func(string) error{"eos_token": set(&w.eos), "pad_token": set(&w.pad)})
 }

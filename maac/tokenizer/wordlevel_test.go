@@ -194,3 +194,32 @@ func FuzzWordLevel(f *testing.F) {
 		}
 	})
 }
+
+func TestWordLevelTokenizerConfig(t *testing.T) {
+	data, err := fixture(t).MarshalHF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ config, want string }{
+		{`{"eos_token": "<|im_end|>", "pad_token": {"content": "<|endoftext|>"}}`, ""},
+		{`{"eos_token": "</s>"}`, `eos_token: "</s>" is not in the vocabulary`},
+		{`{"pad_token": 7}`, "pad_token must be a string"},
+	} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(tc.config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := Load(dir)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.config, err)
+		case tc.want == "" && (tok.EOS() != 3 || tok.Pad() != 0):
+			t.Errorf("%s: EOS %d pad %d, want 3 and 0", tc.config, tok.EOS(), tok.Pad())
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want %q", tc.config, err, tc.want)
+		}
+	}
+}
