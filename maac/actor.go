@@ -92,6 +92,9 @@ func newActorTrainer(t *Trainer, a *Agent, name string, lc actorLossConfig, retu
 		tokens := ReduceAllSum(respMask)
 		meanEntropy := Div(ReduceAllSum(Mul(entropy, respMask)), Max(tokens, ScalarOne(g, dtypes.Float32)))
 		total := policyLoss
+		if t.common.EntropyCoef > 0 {
+			total = Sub(total, MulScalar(meanEntropy, t.common.EntropyCoef))
+		}
 		extra := []*Node{policyLoss, meanEntropy}
 		if lc.sharedValue {
 			index, targets, oldValues := in[6], in[7], in[8]

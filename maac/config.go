@@ -45,6 +45,11 @@ type Common struct {
 	// KLBeta shapes the reward r' = r - KLBeta * sum_i KL_i with the k3 estimate of each agent's
 	// KL to its frozen initial policy. Default 0 (off); the reference uses 0.1 when on.
 	KLBeta float64 `json:"kl_beta,omitempty"`
+	// EntropyCoef adds -EntropyCoef * H to each actor's loss, H the mean entropy of its policy
+	// over the sampled response tokens (CleanRL's ent_coef), so policies keep exploring instead of
+	// collapsing onto one answer. Default 0 (off, as the paper); tiny agents from scratch may
+	// want about 0.01.
+	EntropyCoef float64 `json:"entropy_coef,omitempty"`
 	// EarlyStopReward, when non-zero, ends the episodes of a task after a turn whose mean reward
 	// exceeds it (later turns are skipped). Default 0 (off).
 	EarlyStopReward float64 `json:"early_stop_reward,omitempty"`
@@ -162,6 +167,8 @@ func (c *Common) validate(numAgents int) error {
 		return fmt.Errorf("weight_decay=%g: want >= 0", c.WeightDecay)
 	case c.KLBeta < 0:
 		return fmt.Errorf("kl_beta=%g: want >= 0 (0 = off)", c.KLBeta)
+	case c.EntropyCoef < 0:
+		return fmt.Errorf("entropy_coef=%g: want >= 0 (0 = off)", c.EntropyCoef)
 	case c.PPOClip < 0 || c.Epochs < 1:
 		return fmt.Errorf("ppo_clip=%g epochs=%d: want ppo_clip >= 0 and epochs >= 1", c.PPOClip, c.Epochs)
 	case c.Epochs > 1 && c.PPOClip == 0:
