@@ -42,28 +42,10 @@ func configFromOptions(o *envs.Options) Config {
 }
 
 func init() {
-	envs.Register(envs.Registration{
-		Name:    "humaneval",
-		Summary: "HumanEval coding (164 problems): agent 1 writes aux, agent 2 the entry point; sandboxed tests, reward in [-4, 0]",
-		Options: withOptions(
-			envs.Option{Name: "data", Default: "", Help: "path of HumanEval.jsonl(.gz) (required; download " + HumanEvalURL + ")"},
-			envs.Option{Name: "test_timeout", Default: "10", Help: "seconds per test"},
-		),
-		New: func(o *envs.Options) (envs.Env, error) {
-			return newDatasetEnv(o, "humaneval", HumanEvalURL, LoadHumanEval)
-		},
-	})
-	envs.Register(envs.Registration{
-		Name:    "mbpp",
-		Summary: "MBPP coding: agent 1 writes aux, agent 2 the tested function; sandboxed tests, reward in [-4, 0]",
-		Options: withOptions(
-			envs.Option{Name: "data", Default: "", Help: "path of the MBPP JSONL (fields text, code, test_list, task_id; required; download " + MBPPURL + ")"},
-			envs.Option{Name: "test_timeout", Default: "10", Help: "seconds per test"},
-		),
-		New: func(o *envs.Options) (envs.Env, error) {
-			return newDatasetEnv(o, "mbpp", MBPPURL, LoadMBPP)
-		},
-	})
+	registerDataset("humaneval", "HumanEval coding (164 problems): agent 1 writes aux, agent 2 the entry point; sandboxed tests, reward in [-4, 0]",
+		"path of HumanEval.jsonl(.gz) (required; download "+HumanEvalURL+")", HumanEvalURL, LoadHumanEval)
+	registerDataset("mbpp", "MBPP coding: agent 1 writes aux, agent 2 the tested function; sandboxed tests, reward in [-4, 0]",
+		"path of the MBPP JSONL (fields text, code, test_list, task_id; required; download "+MBPPURL+")", MBPPURL, LoadMBPP)
 	envs.Register(envs.Registration{
 		Name:    "coding-mini",
 		Summary: "CPU-scale coding: arithmetic one-liners, aux + f bodies after given headers, word-level vocabulary, real sandboxed asserts, reward in [-1, 0]",
@@ -80,6 +62,21 @@ func init() {
 				return nil, err
 			}
 			return NewMiniEnv(cfg, mo)
+		},
+	})
+}
+
+// registerDataset registers a coding env over a user's problems file (option data).
+func registerDataset(name, summary, dataHelp, url string, load func(string) ([]Problem, error)) {
+	envs.Register(envs.Registration{
+		Name:    name,
+		Summary: summary,
+		Options: withOptions(
+			envs.Option{Name: "data", Default: "", Help: dataHelp},
+			envs.Option{Name: "test_timeout", Default: "10", Help: "seconds per test"},
+		),
+		New: func(o *envs.Options) (envs.Env, error) {
+			return newDatasetEnv(o, name, url, load)
 		},
 	})
 }
