@@ -1,62 +1,12 @@
 package building_test
 
 import (
-	"fmt"
 	"testing"
-	"time"
 
 	_ "github.com/collm/collm/envs/building"
 	"github.com/collm/collm/maac"
+	"github.com/collm/collm/maac/maactest"
 )
-
-// learnCurve trains tiny agents from random weights with cfg for n updates and returns metric
-// (a key of maac.Metrics) of every update, logging the curve and the last samples.
-func learnCurve(t *testing.T, cfg maac.RunConfig, n int, metric string) []float64 {
-	t.Helper()
-	tr, err := maac.Build(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var samples []string
-	tr.OnEpisode(func(e maac.Episode) error {
-		if e.Update == n {
-			for _, s := range e.Turns {
-				samples = append(samples, fmt.Sprintf("task %d turn %d: %q reward %.2f",
-					e.Task, s.Turn+1, s.Responses, s.Reward))
-			}
-		}
-		return nil
-	})
-	start := time.Now()
-	var curve []float64
-	for u := range n {
-		m, err := tr.Step()
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, ok := m[metric]
-		if !ok {
-			t.Fatalf("%s: no metric %s", cfg.Env, metric)
-		}
-		curve = append(curve, v)
-		if u%25 == 0 || u == n-1 {
-			t.Logf("%s update %3d (%4.0fs): %s %.3f, episode return %.3f", cfg.Env, u+1, time.Since(start).Seconds(),
-				metric, v, m[maac.MetricEpisodeReturnMean])
-		}
-	}
-	for _, s := range samples {
-		t.Log(s)
-	}
-	return curve
-}
-
-func mean(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
 
 // TestMiniLearnable trains tiny agents from scratch on the mini building games with their
 // default options (2 turns, 2 agents, the exact game reward) and the default word-level
@@ -92,8 +42,12 @@ func TestMiniLearnable(t *testing.T) {
 			150, "reward/match_fraction/mean", 0.45, 0.15},
 	} {
 		t.Run(tc.cfg.Env, func(t *testing.T) {
-			curve := learnCurve(t, tc.cfg, tc.n, tc.metric)
-			before, after := mean(curve[:10]), mean(curve[len(curve)-20:])
+			tr, err := maac.Build(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			curve := maactest.Curves(t, tr, tc.n, tc.metric)[0]
+			before, after := maactest.Mean(curve[:10]), maactest.Mean(curve[len(curve)-20:])
 			t.Logf("%s %s: %s %.3f (first 10 updates) -> %.3f (last 20)", tc.cfg.Env, tc.cfg.Algorithm, tc.metric, before, after)
 			if after < tc.floor || after < before+tc.rise {
 				t.Errorf("%s did not learn to build: %s %.3f -> %.3f, want at least %.2f and a rise of %.2f",

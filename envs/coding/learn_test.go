@@ -6,6 +6,7 @@ import (
 
 	"github.com/collm/collm/envs/coding"
 	"github.com/collm/collm/maac"
+	"github.com/collm/collm/maac/maactest"
 )
 
 // miniLearnConfig is the measured setting of TestMiniLearnable: CoLLM-CC, tiny agents on the
@@ -20,14 +21,6 @@ func miniLearnConfig(shaping string, seed uint64) maac.RunConfig {
 			ActorCritic: maac.ActorCritic{CriticLR: 1e-3},
 		},
 	}
-}
-
-func mean(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
 }
 
 // TestMiniLearnable trains two tiny agents from random weights on coding-mini and checks, on
@@ -76,15 +69,13 @@ func TestMiniLearnable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var syntax, tests []float64
-	for range 250 {
-		m, err := tr.Step()
-		if err != nil {
-			t.Fatal(err)
-		}
-		syntax = append(syntax, m["reward/syntax/mean"]/coding.PointsSyntax)
-		tests = append(tests, m["reward/tests_passed/mean"]/coding.PointsTests)
+	curves := maactest.Curves(t, tr, 250, "reward/syntax/mean", "reward/tests_passed/mean")
+	syntax, tests := curves[0], curves[1]
+	for i := range syntax {
+		syntax[i] /= coding.PointsSyntax
+		tests[i] /= coding.PointsTests
 	}
+	mean := maactest.Mean
 	first, last := mean(syntax[:20]), mean(syntax[len(syntax)-30:])
 	t.Logf("share of parsing joint programs: first 20 updates %.3f, last 30 %.3f; tests passed %.3f -> %.3f",
 		first, last, mean(tests[:20]), mean(tests[len(tests)-30:]))

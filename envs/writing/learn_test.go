@@ -5,6 +5,7 @@ import (
 
 	_ "github.com/collm/collm/envs/writing" // registers writing-mini
 	"github.com/collm/collm/maac"
+	"github.com/collm/collm/maac/maactest"
 )
 
 // TestMiniIsLearnable trains two tiny agents from random weights on writing-mini with MAGRPO
@@ -22,16 +23,8 @@ func TestMiniIsLearnable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var levels []float64
-	for range 400 {
-		m, err := tr.Step()
-		if err != nil {
-			t.Fatal(err)
-		}
-		levels = append(levels, m["info/levels_passed/mean"])
-	}
-	first, _ := maac.MeanStd(levels[:50])
-	last, _ := maac.MeanStd(levels[len(levels)-50:])
+	levels := maactest.Curves(t, tr, 400, "info/levels_passed/mean")[0]
+	first, last := maactest.Mean(levels[:50]), maactest.Mean(levels[len(levels)-50:])
 	t.Logf("levels passed per episode: first 50 updates %.3f, last 50 %.3f", first, last)
 	if first > 0.02 || last < 0.1 {
 		t.Errorf("writing-mini was not learned: levels passed %.3f -> %.3f (want <= 0.02 -> >= 0.1)", first, last)
