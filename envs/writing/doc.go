@@ -63,11 +63,11 @@
 // ("post:", "\nshort:", "\nlast:", "\nscore:", digits). Tiny agents from scratch use them as
 // their tokenizer (maac's default for preset models), so every sampled token is a word.
 // Measured (tiny agents, K=4, 8 tasks per update, at most 4 new tokens, actor lr 3e-4, 2 cores):
-// the share of episodes passing level 1 or more (Info levels_passed) was 0.000-0.001 over the
-// first 50 updates and, over updates 350-400, 0.70, 0.30 and 0.46 with MAGRPO (seeds 1-3) and
-// 0.63 with CoLLM-CC (seed 1); 400 updates take 31-36 s on the idle machine, 70-87 s under
-// load. The agents learn to write only allowed words, reuse a post word and make c2 longer than
-// c1, mostly with repeated words ("snow snow snow snow" / "still snow after snow"), which the
-// reward allows. With the byte tokenizer the
-// return rose only through the shaping term.
+// the share of episodes passing level 1 or more (Info levels_passed) was 0.000 over the first
+// 50 updates and, over updates 350-400, 0.22, 0.54 and 0.18 with MAGRPO (seeds 1-3) and 0.48
+// with CoLLM-CC (seed 1); 400 updates take about 30 s (MAGRPO) and 39 s (CC) on the idle
+// machine, about twice that under load. The agents learn to write only allowed words, reuse a
+// post word and make c2 longer than c1, mostly with repeated words ("snow snow snow snow" /
+// "still snow after snow"), which the reward allows. With the byte tokenizer the return rose
+// only through the shaping term.
 package writing
