@@ -86,6 +86,14 @@ type Vocab interface {
 	Vocab() []string
 }
 
+// Stopper is an Env whose responses end at stop sequences, as code benchmarks end completions
+// at "\ndef" or "\n": the env ignores everything from the first occurrence of any of them on.
+// Trainers stop sampling a response as soon as its text contains one, so the tokens after it,
+// which cannot change the reward, are neither generated nor trained on.
+type Stopper interface {
+	StopSequences() []string
+}
+
 // GlobalStater is a State that can describe the full environment state as text, for a
 // centralized critic that should see more than the agents' prompts.
 type GlobalStater interface {

@@ -138,13 +138,10 @@ func newAgent(backend compute.Backend, store *model.Store, i int, spec AgentSpec
 	return &Agent{Name: name, Model: m, Tokenizer: tok}, nil
 }
 
-// responseText decodes a sampled response without its final stop token.
-func (a *Agent) responseText(s lm.Sample) string {
-	toks := s.Tokens
-	if len(toks) > 0 && s.FinishReason == lm.FinishStop {
-		toks = toks[:len(toks)-1]
-	}
-	return a.Tokenizer.Decode(toks)
+// responseText decodes a sampled response without its final stop token and cuts it before the
+// first of the env's stop strings (see lm.ResponseText).
+func (a *Agent) responseText(s lm.Sample, cfg lm.GenerateConfig) string {
+	return lm.ResponseText(a.Tokenizer.Decode, s, cfg.StopStrings)
 }
 
 // encodePrompt tokenizes a prompt for model m, keeping at most room tokens: a prompt longer than

@@ -77,7 +77,7 @@ func (t *Trainer) Evaluate(o EvalOptions) (*EvalResult, error) {
 				return nil, fmt.Errorf("evaluate: %s: %w", a.Name, err)
 			}
 			for j, s := range samples {
-				responses[j][i] = a.responseText(s)
+				responses[j][i] = a.responseText(s, cfg)
 			}
 		}
 		for j, e := range alive {

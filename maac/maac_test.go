@@ -357,6 +357,51 @@ func TestLongPromptsAreTruncated(t *testing.T) {
 	}
 }
 
+// stopEnv is toy-coord whose responses end at any lowercase letter or digit.
+type stopEnv struct{ envs.Env }
+
+func (stopEnv) StopSequences() []string {
+	return strings.Split("abcdefghijklmnopqrstuvwxyz0123456789", "")
+}
+
+func TestSamplingStopsAtEnvStopSequences(t *testing.T) {
+	base, err := envs.New("toy-coord", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := fast(1)
+	c.MaxNewTokens = 12
+	tr, err := NewRun().EnvValue(stopEnv{base}).Algorithm("magrpo").MC(MCConfig{Common: c}).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tr.rollout(context.Background(), 0, tr.sampleTasks(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := 0
+	for _, nd := range r.roots {
+		for i, samples := range nd.samples {
+			decode := tr.Agents[i].Tokenizer.Decode
+			for _, s := range samples {
+				if strings.ContainsAny(s.Text, "abcdefghijklmnopqrstuvwxyz0123456789") {
+					t.Errorf("agent %d: text %q holds a stop sequence", i, s.Text)
+				}
+				if s.FinishReason != lm.FinishStop {
+					continue
+				}
+				stopped++
+				if last := decode(s.Tokens[len(s.Tokens)-1:]); !strings.ContainsAny(last, "abcdefghijklmnopqrstuvwxyz0123456789") && s.Tokens[len(s.Tokens)-1] != tr.Agents[i].Tokenizer.EOS() {
+					t.Errorf("agent %d: stopped on %q, neither a stop sequence nor EOS (tokens %v)", i, last, s.Tokens)
+				}
+			}
+		}
+	}
+	if stopped == 0 {
+		t.Error("no response stopped early: the stop sequences were not applied")
+	}
+}
+
 // TestOptionsRun runs two updates with each optional knob and checks its metrics appear.
 func TestOptionsRun(t *testing.T) {
 	if testing.Short() {

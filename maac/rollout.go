@@ -173,7 +173,7 @@ func (t *Trainer) sampleTurn(r *rollout, update, depth int, frontier []*node, k 
 			nd.samples[i] = samples[j*k : (j+1)*k]
 			for s := range nd.samples[i] {
 				smp := &nd.samples[i][s]
-				smp.Text = a.responseText(*smp)
+				smp.Text = a.responseText(*smp, cfg)
 				r.tokens += len(smp.Tokens)
 			}
 		}
@@ -186,7 +186,7 @@ func (t *Trainer) generateConfig(a *Agent, seed uint64) lm.GenerateConfig {
 	if eos := a.Tokenizer.EOS(); eos >= 0 {
 		stops = append(stops, eos)
 	}
-	return lm.GenerateConfig{
+	cfg := lm.GenerateConfig{
 		MaxNewTokens: t.common.MaxNewTokens,
 		Temperature:  t.common.Temperature,
 		TopK:         t.common.TopK,
@@ -194,6 +194,10 @@ func (t *Trainer) generateConfig(a *Agent, seed uint64) lm.GenerateConfig {
 		StopTokens:   stops,
 		Seed:         seed,
 	}
+	if s, ok := t.Env.(envs.Stopper); ok && len(s.StopSequences()) > 0 {
+		cfg.StopStrings, cfg.Decode = s.StopSequences(), a.Tokenizer.Decode
+	}
+	return cfg
 }
 
 // step plays one joint action of nd in the environment.

@@ -68,12 +68,44 @@ func RewardPartsChart(runs ...*History) *charts.Line {
 	}))
 }
 
-// EnvInfoChart plots the mean of every extra env metric (Transition.Info, e.g. levels_passed,
-// iou, tests_passed): how far the agents get in the task itself, apart from the reward.
+// EnvInfoChart plots the mean of every extra env metric (Transition.Info) whose values all lie
+// in [0, 1], such as levels_passed, iou or tests_passed: how far the agents get in the task
+// itself, apart from the reward. Other env metrics (counts, lengths) have a chart of their own,
+// EnvCountsChart, so that a length of 20 does not flatten a share between 0 and 1.
 func EnvInfoChart(runs ...*History) *charts.Line {
-	return metricChart("Env metrics", "mean", false, runs, metricNames(runs, func(k string) bool {
+	return metricChart("Env metrics (shares)", "mean", false, runs, envInfoNames(runs, true))
+}
+
+// EnvCountsChart plots the mean of every extra env metric that leaves [0, 1], such as the
+// length of a response in characters or the number of commands.
+func EnvCountsChart(runs ...*History) *charts.Line {
+	return metricChart("Env metrics (counts)", "mean", false, runs, envInfoNames(runs, false))
+}
+
+// envInfoNames are the info/*/mean metrics whose recorded values all lie in [0, 1] (unit) or
+// not (!unit).
+func envInfoNames(runs []*History, unit bool) []string {
+	names := metricNames(runs, func(k string) bool {
 		return strings.HasPrefix(k, "info/") && strings.HasSuffix(k, "/mean")
-	}))
+	})
+	var out []string
+	for _, k := range names {
+		if inUnitRange(runs, k) == unit {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func inUnitRange(runs []*History, metric string) bool {
+	for _, h := range runs {
+		for _, m := range h.Metrics {
+			if v, ok := m[metric]; ok && (v < 0 || v > 1) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // EntropyKLChart plots each agent's token entropy and, when on, its KL to the initial policy.
@@ -92,7 +124,8 @@ func ThroughputChart(runs ...*History) *charts.Line {
 func AllCharts(runs ...*History) []*charts.Line {
 	var out []*charts.Line
 	for _, c := range []*charts.Line{ReturnsChart(runs...), RelativeGradVarianceChart(runs...), GradVarianceChart(runs...), GradNormChart(runs...),
-		CriticChart(runs...), ExplainedVarianceChart(runs...), RewardPartsChart(runs...), EnvInfoChart(runs...), EntropyKLChart(runs...),
+		CriticChart(runs...), ExplainedVarianceChart(runs...), RewardPartsChart(runs...), EnvInfoChart(runs...), EnvCountsChart(runs...),
+		EntropyKLChart(runs...),
 		ThroughputChart(runs...)} {
 		if len(c.MultiSeries) > 0 {
 			out = append(out, c)

@@ -211,6 +211,27 @@ func TestLogScaleDropsNonPositive(t *testing.T) {
 	}
 }
 
+// TestEnvInfoChartsSplitByRange: shares (all values in [0, 1]) and counts get separate charts,
+// so a length of about 20 does not flatten a share; one run out of range moves the metric.
+func TestEnvInfoChartsSplitByRange(t *testing.T) {
+	const share, length = "info/levels_passed/mean", "info/chars/mean"
+	a := history("cc", maac.Metrics{"env_step": 10, share: 0, length: 18}, maac.Metrics{"env_step": 20, share: 0.5, length: 0.5})
+	b := history("magrpo", maac.Metrics{"env_step": 10, share: 1, "info/iou/mean": 0.3}, maac.Metrics{"env_step": 20, "info/iou/mean": 1.2})
+	names := func(c *charts.Line) string {
+		var out []string
+		for _, s := range chartSeries(t, c) {
+			out = append(out, s.Name)
+		}
+		return strings.Join(out, ", ")
+	}
+	if got, want := names(EnvInfoChart(a, b)), "cc "+share+", magrpo "+share; got != want {
+		t.Errorf("shares chart: %s, want %s", got, want)
+	}
+	if got, want := names(EnvCountsChart(a, b)), "cc "+length+", magrpo info/iou/mean"; got != want {
+		t.Errorf("counts chart: %s, want %s", got, want)
+	}
+}
+
 func TestLoadHistory(t *testing.T) {
 	root := t.TempDir()
 	mkrun := func(name, config, metrics string) string {

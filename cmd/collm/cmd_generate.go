@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/collm/collm/maac/lm"
 	"github.com/gomlx/gomlx/ml/model"
@@ -28,6 +29,8 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 0, "sampling seed")
 	initSeed := fs.Uint64("init-seed", 0, "weight seed of a preset model")
 	asJSON := fs.Bool("json", false, "print tokens, log-probs and finish reason as JSON")
+	var stops stringList
+	fs.Var(&stops, "stop", "stop string: the response ends before its first occurrence (repeatable; \\n is a newline)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -39,6 +42,9 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--prompt is required")
 	}
 	cfg := lm.GenerateConfig{MaxNewTokens: *maxNew, Temperature: *temperature, TopP: *topP, TopK: *topK, Seed: *seed}
+	for _, s := range stops {
+		cfg.StopStrings = append(cfg.StopStrings, strings.ReplaceAll(s, `\n`, "\n"))
+	}
 	if *maxNew <= 0 {
 		return usageErrorf("--max-new must be > 0, got %d", *maxNew)
 	}

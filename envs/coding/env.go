@@ -181,6 +181,9 @@ func (e *Env) Evaluate(ctx context.Context, task int, responses []string) (Judgm
 	return e.judge.Evaluate(ctx, &e.cfg.Problems[task], sub)
 }
 
+// StopSequences implements envs.Stopper with Config.Stop.
+func (e *Env) StopSequences() []string { return e.cfg.Stop }
+
 // cut applies the stop sequences to responses (a new slice when there are any).
 func (e *Env) cut(responses []string) []string {
 	if len(e.cfg.Stop) == 0 {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -33,6 +34,12 @@ type GenerateConfig struct {
 	// StopTokens end a row when sampled, in addition to the config's EOS ids. The stop token is
 	// part of the returned Tokens (it is an action with a log-prob) but not of Text.
 	StopTokens []int
+	// StopStrings end a row as soon as the text of its new tokens contains one of them (vLLM's
+	// stop): the token that completes the match is the row's last (FinishStop), and
+	// ResponseText cuts the text before the match. Generate needs Decode for them.
+	StopStrings []string
+	// Decode turns new token ids into text for StopStrings; GenerateText sets its codec's.
+	Decode func(ids []int) string
 	// IgnoreEOS disables stopping on the config's EOS ids (StopTokens still apply), e.g. for
 	// fixed-length generation in benchmarks.
 	IgnoreEOS bool
@@ -53,12 +60,17 @@ func (c GenerateConfig) Validate() error {
 	case c.TopP < 0 || c.TopP > 1 || math.IsNaN(c.TopP):
 		return fmt.Errorf("lm generate: TopP must be in [0,1] (0 or 1 = off), got %g", c.TopP)
 	}
+	for i, s := range c.StopStrings {
+		if s == "" {
+			return fmt.Errorf("lm generate: StopStrings[%d] is empty: a stop string needs at least one character", i)
+		}
+	}
 	return nil
 }
 
 // Finish reasons of a Sample.
 const (
-	FinishStop   = "stop"   // a stop token was sampled
+	FinishStop   = "stop"   // a stop token was sampled or a stop string completed
 	FinishLength = "length" // MaxNewTokens reached
 )
 
@@ -66,7 +78,7 @@ const (
 type Sample struct {
 	// Tokens are the sampled ids, including a final stop token.
 	Tokens []int
-	// Text is the decoded response without the stop token (GenerateText only).
+	// Text is the decoded response without the stop token or string (GenerateText only).
 	Text string
 	// LogProbs[k] = log pi(Tokens[k] | prompt, Tokens[:k]) under the model's softmax at
 	// temperature 1: the behavior log-prob that policy gradients and KL estimates need, and
@@ -85,18 +97,55 @@ func (m *Model) GenerateText(codec TextCodec, prompts []string, cfg GenerateConf
 	for i, p := range prompts {
 		ids[i] = codec.Encode(p)
 	}
+	cfg.Decode = codec.Decode
 	samples, err := m.Generate(ids, cfg)
 	if err != nil {
 		return nil, err
 	}
 	for i := range samples {
-		toks := samples[i].Tokens
-		if samples[i].FinishReason == FinishStop {
-			toks = toks[:len(toks)-1]
-		}
-		samples[i].Text = codec.Decode(toks)
+		samples[i].Text = ResponseText(codec.Decode, samples[i], cfg.StopStrings)
 	}
 	return samples, nil
+}
+
+// ResponseText is the text of a response: s's tokens decoded without a final stop token (after
+// FinishStop the last token is a stop token or completes a stop string; the first is dropped
+// here, the second by the cut), cut before the first occurrence of any stop string.
+func ResponseText(decode func([]int) string, s Sample, stopStrings []string) string {
+	toks := s.Tokens
+	text := ""
+	if len(toks) > 0 {
+		text = decode(toks)
+		if s.FinishReason == FinishStop && !containsAny(text, stopStrings) {
+			text = decode(toks[:len(toks)-1])
+		}
+	}
+	for _, stop := range stopStrings {
+		if k := strings.Index(text, stop); k >= 0 {
+			text = text[:k]
+		}
+	}
+	return text
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// stopWindow is how many trailing tokens are decoded to look for a stop string: enough to hold
+// the longest one even when tokens are single bytes, plus a few for UTF-8 sequences split over
+// tokens. Decoding a window instead of the whole response keeps the check O(1) per token.
+func stopWindow(stops []string) int {
+	n := 0
+	for _, s := range stops {
+		n = max(n, len(s))
+	}
+	return n + 4
 }
 
 // roundUp rounds n up to a multiple of q (bucketing shapes limits recompilation).
@@ -120,6 +169,9 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 	if len(prompts) == 0 {
 		return nil, errors.New("lm generate: no prompts")
 	}
+	if len(cfg.StopStrings) > 0 && cfg.Decode == nil {
+		return nil, errors.New("lm generate: StopStrings need Decode to turn tokens into text")
+	}
 	maxNew := cfg.MaxNewTokens
 	if maxNew == 0 {
 		maxNew = 64
@@ -142,6 +194,13 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 		for _, id := range m.Config.EOSTokenIDs {
 			stop[id] = true
 		}
+	}
+	window := stopWindow(cfg.StopStrings)
+	completesStopString := func(toks []int) bool {
+		if len(cfg.StopStrings) == 0 {
+			return false
+		}
+		return containsAny(cfg.Decode(toks[max(0, len(toks)-window):]), cfg.StopStrings)
 	}
 	bsz := len(prompts)
 	plen := roundUp(longest, 8)
@@ -200,7 +259,7 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 			s.SampleLogProbs = append(s.SampleLogProbs, slp)
 			tok[b] = []int32{int32(id)}
 			switch {
-			case stop[id]:
+			case stop[id] || completesStopString(s.Tokens):
 				done[b], s.FinishReason = true, FinishStop
 			case step == maxNew-1:
 				done[b], s.FinishReason = true, FinishLength

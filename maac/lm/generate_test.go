@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/ml/model"
@@ -139,6 +140,67 @@ func TestGenerateStopsAndIsDeterministic(t *testing.T) {
 	}
 	if _, err := m.Generate([][]int{{999}}, GenerateConfig{}); err == nil {
 		t.Fatal("token 999 outside the vocabulary: want an error")
+	}
+}
+
+func TestGenerateStopStrings(t *testing.T) {
+	m := spikyModel(t, 3)
+	tok := PresetTokenizer()
+	prompts := []string{"Hello", "xy"}
+	free, err := m.GenerateText(tok, prompts, GenerateConfig{MaxNewTokens: 12, IgnoreEOS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stop string is the text of tokens 3 and 4 of row 0's greedy answer: greedy decoding
+	// with it must give the same tokens up to the first one that completes it.
+	stop := tok.Decode(free[0].Tokens[3:5])
+	got, err := m.GenerateText(tok, prompts, GenerateConfig{MaxNewTokens: 12, IgnoreEOS: true, StopStrings: []string{stop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for row := range prompts {
+		want, text := free[row].Tokens, free[row].Text
+		reason := FinishLength
+		for k := range want {
+			if full := tok.Decode(want[:k+1]); strings.Contains(full, stop) {
+				want, text, reason = want[:k+1], full[:strings.Index(full, stop)], FinishStop
+				break
+			}
+		}
+		g := got[row]
+		if !slices.Equal(g.Tokens, want) || g.Text != text || g.FinishReason != reason {
+			t.Errorf("row %d, stop %q: got %v %q (%s), want %v %q (%s)", row, stop, g.Tokens, g.Text, g.FinishReason, want, text, reason)
+		}
+	}
+	if got[0].FinishReason != FinishStop {
+		t.Errorf("row 0 must stop at its own tokens 3-4, got %s", got[0].FinishReason)
+	}
+
+	// Sampled rows: the text never holds the stop string, and a stopped row ends with the token
+	// that completed it.
+	sampled, err := m.GenerateText(tok, []string{"a", "b", "c", "d"}, GenerateConfig{MaxNewTokens: 30, Temperature: 1, Seed: 5, IgnoreEOS: true, StopStrings: []string{"e", "\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for row, s := range sampled {
+		if strings.ContainsAny(s.Text, "e\n") {
+			t.Errorf("row %d: text %q holds a stop string", row, s.Text)
+		}
+		if s.FinishReason == FinishStop && strings.ContainsAny(tok.Decode(s.Tokens[:len(s.Tokens)-1]), "e\n") {
+			t.Errorf("row %d: went on after a stop string: %q", row, tok.Decode(s.Tokens))
+		}
+	}
+
+	for _, c := range []struct {
+		cfg  GenerateConfig
+		want string
+	}{
+		{GenerateConfig{StopStrings: []string{"\n"}}, "need Decode"},
+		{GenerateConfig{StopStrings: []string{"a", ""}, Decode: tok.Decode}, "StopStrings[1] is empty"},
+	} {
+		if _, err := m.Generate([][]int{{5}}, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want an error with %q", c.cfg.StopStrings, err, c.want)
+		}
 	}
 }
 
