@@ -16,7 +16,7 @@ import (
 // scratch emit random bytes that no reward can tell apart; after a warm start their samples
 // differ in quality and the policy gradient has a signal. It returns the mean loss of each step.
 // The warm start uses its own AdamW state (scope "<agent>_sft") at the actors' learning rate and
-// does not count as an update.
+// does not count as an update. With KLBeta > 0 the KL reference becomes the warmed-up actors.
 func (t *Trainer) WarmStart(steps int) ([]float64, error) {
 	demo, ok := t.Env.(envs.Demonstrator)
 	if !ok {
@@ -75,6 +75,13 @@ func (t *Trainer) WarmStart(steps int) ([]float64, error) {
 				return nil, fmt.Errorf("warm start %s: %w", a.Name, err)
 			}
 			losses[step] += res.Loss / float64(len(t.Agents))
+		}
+	}
+	// The KL penalty keeps the policy near where reinforcement learning starts: the warmed-up
+	// actors, as RLHF penalizes the KL to the supervised model.
+	for i, ref := range t.refs {
+		if err := ref.CopyWeightsFrom(t.Agents[i].Model); err != nil {
+			return nil, fmt.Errorf("warm start: KL reference of %s: %w", t.Agents[i].Name, err)
 		}
 	}
 	return losses, nil

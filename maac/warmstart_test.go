@@ -1,6 +1,7 @@
 package maac
 
 import (
+	"math"
 	"testing"
 
 	_ "github.com/collm/collm/envs/coding"
@@ -33,5 +34,27 @@ func TestWarmStartSolvesCodingMini(t *testing.T) {
 	}
 	if tr.Updates() != 0 {
 		t.Errorf("the warm start counted %d updates", tr.Updates())
+	}
+}
+
+// TestWarmStartMovesTheKLReference: with kl_beta > 0 the KL reference is the policy that
+// reinforcement learning starts from, so right after a warm start the actors' KL to it is 0
+// (the k3 estimate is exactly 0 for identical policies); a reference left at the random
+// initial weights would put the warmed-up actors far from it.
+func TestWarmStartMovesTheKLReference(t *testing.T) {
+	cfg := RunConfig{Env: "coding-mini", EnvOptions: map[string]string{"turns": "1"}, Algorithm: "magrpo",
+		MC: &MCConfig{Common: Common{TasksPerUpdate: 4, NumGenerations: 2, MaxNewTokens: 6, ActorLR: 1e-3, KLBeta: 0.1, Seed: 1}}}
+	tr := mustBuild(t, cfg)
+	if _, err := tr.WarmStart(30); err != nil {
+		t.Fatal(err)
+	}
+	m, err := tr.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range tr.Agents {
+		if kl, ok := m[agentMetric(i, "kl")]; !ok || math.Abs(kl) > 1e-6 {
+			t.Errorf("agent %d: KL to the reference right after the warm start = %v (logged %v), want 0", i, kl, ok)
+		}
 	}
 }

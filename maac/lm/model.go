@@ -445,6 +445,34 @@ func (m *Model) Clone(scope string) (*Model, error) {
 	return c, nil
 }
 
+// CopyWeightsFrom sets every variable of m to a copy of src's variable of the same name, e.g. to
+// move a frozen reference policy to the actor's weights after a supervised warm start. The
+// models must have the same variables (same config, LoRA and value head).
+func (m *Model) CopyWeightsFrom(src *Model) error {
+	own, theirs := m.Variables(), src.Variables()
+	if len(own) != len(theirs) {
+		return fmt.Errorf("lm: copying weights from %s to %s: %d variables, want %d", src.Scope, m.Scope, len(theirs), len(own))
+	}
+	for _, v := range theirs {
+		name := strings.TrimPrefix(v.Path(), src.Scope+"/")
+		dst := m.variable(name)
+		if dst == nil {
+			return fmt.Errorf("lm: copying weights from %s to %s: %s has no variable %q", src.Scope, m.Scope, m.Scope, name)
+		}
+		t, err := v.Value()
+		if err == nil {
+			t, err = t.LocalClone()
+		}
+		if err == nil {
+			err = dst.SetValue(t)
+		}
+		if err != nil {
+			return fmt.Errorf("lm: copying %q: %w", v.Path(), err)
+		}
+	}
+	return nil
+}
+
 // SetTrainable marks every variable of the model trainable or frozen (e.g. false for a reference
 // policy that shares a Trainer's scopes). LoRA models keep their backbone frozen either way.
 func (m *Model) SetTrainable(trainable bool) {
