@@ -146,6 +146,11 @@ func (t *Trainer) trainActor(i int, b *actorBatch, m Metrics) error {
 		return fmt.Errorf("%s: no samples to train on", a.Name)
 	}
 	start := time.Now()
+	if t.common.PositiveAdvantages {
+		for k, adv := range b.advantages {
+			b.advantages[k] = max(adv, 0)
+		}
+	}
 	if t.gradVar[i] != nil && t.update%t.common.GradVarEvery == 0 {
 		if err := t.measureGradVariance(i, b, m); err != nil {
 			return err

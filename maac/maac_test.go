@@ -426,6 +426,7 @@ func TestOptionsRun(t *testing.T) {
 			return c
 		}, "agent/0/advantage/std"},
 		{"early stop", func() RunConfig { c := runConfig("cc", env, 1); c.CC.EarlyStopReward = 0.01; return c }, MetricReturnMean},
+		{"positive advantages", func() RunConfig { c := runConfig("cc", env, 1); c.CC.PositiveAdvantages = true; return c }, "agent/1/advantage/mean"},
 		{"no grad variance", func() RunConfig { c := runConfig("cc", env, 1); c.CC.GradVarMicroBatches = -1; return c }, "agent/0/grad_norm"},
 		{"lora", func() RunConfig {
 			c := runConfig("cc", env, 1)
@@ -439,6 +440,14 @@ func TestOptionsRun(t *testing.T) {
 			ms := metricsOf(t, tr, 2)
 			if _, ok := ms[1][tt.metric]; !ok {
 				t.Errorf("metric %s missing: %v", tt.metric, slices.Sorted(maps.Keys(ms[1])))
+			}
+			if tt.name == "positive advantages" {
+				// CC's normalized advantages have mean 0; without the negative ones it is > 0.
+				for _, m := range ms {
+					if mean := m["agent/1/advantage/mean"]; mean < 1e-6 {
+						t.Errorf("advantages of agent 1 have mean %v, want > 0 with only the positive ones kept", mean)
+					}
+				}
 			}
 			_, measured := ms[1]["grad/agent/0/variance"]
 			if want := tt.name != "no grad variance"; measured != want {

@@ -24,7 +24,8 @@ import (
 //	agent/<i>/kl                    mean k3 KL of agent i's responses to its initial policy (KL on)
 //	agent/<i>/grad_norm             global gradient norm of agent i's update, before clipping
 //	agent/<i>/response_length       mean tokens per response of agent i
-//	agent/<i>/advantage/mean, /std  the advantages agent i's policy gradient used
+//	agent/<i>/advantage/mean, /std  the advantages agent i's policy gradient used (negative ones
+//	                                set to 0 with positive_advantages)
 //	grad/agent/<i>/variance         1/(M-1) sum_m ||g_m - mean_g||^2 over M micro-batch gradients
 //	grad/agent/<i>/relative_variance   variance / ||mean_g||^2
 //	grad/agent/<i>/norm             ||mean_g|| of the micro-batch gradients
