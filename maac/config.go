@@ -54,8 +54,8 @@ type Common struct {
 	// (negative advantages become 0, after any normalization), as rejection-sampling fine-tuning
 	// (RAFT, ReST) keeps the better samples only: a failed attempt at a long answer is not pushed
 	// down, so a policy from scratch retreats less onto the answers that are safest to sample (on
-	// coding-mini some seeds learned to copy a constant from the statement where the plain
-	// gradient did not; see envs/coding/mini.go). Default false (the paper's policy gradient).
+	// coding-mini agents learned to copy a constant from the statement where the plain gradient
+	// did not; see envs/coding/mini.go). Default false (the paper's policy gradient).
 	PositiveAdvantages bool `json:"positive_advantages,omitempty"`
 	// EarlyStopReward, when non-zero, ends the episodes of a task after a turn whose mean reward
 	// exceeds it (later turns are skipped). Default 0 (off).
