@@ -60,18 +60,21 @@ import (
 // repeat "+9 *y ", which parses), and a supervised warm start on random grammatical bodies
 // with or without kl_beta 0.1 to it. Copying one digit from the statement is learnable in
 // isolation (a one-agent env paying 1 for answering B: 0 -> 1.0 within 150 updates, 5 s), so
-// the obstacle is that skill inside the joint, level-gated reward. Training on the positive
-// advantages only (maac's positive_advantages, MAGRPO, K=8, 4 tasks per update, lr 1e-3,
-// turns=1) helps: with templates=1 the tests-passed share over updates 500-599 was 0.28, 0.24
-// and 0.18 (seeds 1, 2, 3; still rising) against 0.09 for the plain gradient (seed 1); with all
-// templates 0.15 and 0.06 (seeds 1, 2) against 0.04 (about 2 min each). What those agents
-// learned is the first assert, f(0) == B, by copying B from the statement: into aux with f
-// calling it ("+aux(x) ", which the spec's wrapper check does not count as a wrapper, so the
-// bonuses are paid; seeds 1, 2) or into f as a constant (seed 3). A is not copied. With a warm start on the
-// canonical answers (Trainer.WarmStart, 300 steps, lr 3e-4, about 10 s) the agents solve the
-// held-out tasks (TestWarmStartSolvesCodingMini); MAGRPO after it (lr 3e-4, temperature 1)
-// moved the tests-passed share from 0.80 to 0.60 and from 0.74 to 0.84 (first 20 -> last 30
-// of 200 updates, seeds 1, 2).
+// the obstacle is that skill inside the joint, level-gated reward.
+//
+// Training on the positive advantages only (maac's positive_advantages; MAGRPO, K=8, 4 tasks
+// per update, lr 1e-3, turns=1) helps: with templates=1 the tests-passed share over updates
+// 500-599 was 0.28, 0.24 and 0.18 (seeds 1, 2, 3; seed 1 stays at 0.28 through 1500 updates,
+// 320 s) against 0.09 for the plain gradient (seed 1); with all templates 0.15 and 0.06 (seeds
+// 1, 2) against 0.04 (about 2 min each). What those agents learned is the first assert,
+// f(0) == B, by copying B from the statement: into aux with f calling it ("+aux(x) ", which the
+// spec's wrapper check does not count as a wrapper, so the bonuses are paid; seeds 1, 2) or
+// into f as a constant (seed 3). A is not copied.
+//
+// With a warm start on the canonical answers (Trainer.WarmStart, 300 steps, lr 3e-4, about
+// 10 s) the agents solve the held-out tasks (TestWarmStartSolvesCodingMini); MAGRPO after it
+// (lr 3e-4, temperature 1) moved the tests-passed share from 0.80 to 0.60 and from 0.74 to
+// 0.84 (first 20 -> last 30 of 200 updates, seeds 1, 2).
 
 type miniTemplate struct {
 	statement string // with A and B placeholders
