@@ -194,8 +194,10 @@ func (t *Trainer) generateConfig(a *Agent, seed uint64) lm.GenerateConfig {
 		StopTokens:   stops,
 		Seed:         seed,
 	}
-	if s, ok := t.Env.(envs.Stopper); ok && len(s.StopSequences()) > 0 {
-		cfg.StopStrings, cfg.Decode = s.StopSequences(), a.Tokenizer.Decode
+	if s, ok := t.Env.(envs.Stopper); ok {
+		if stops := s.StopSequences(); len(stops) > 0 {
+			cfg.StopStrings, cfg.Decode = stops, a.Tokenizer.Decode
+		}
 	}
 	return cfg
 }

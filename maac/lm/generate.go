@@ -113,12 +113,16 @@ func (m *Model) GenerateText(codec TextCodec, prompts []string, cfg GenerateConf
 // here, the second by the cut), cut before the first occurrence of any stop string.
 func ResponseText(decode func([]int) string, s Sample, stopStrings []string) string {
 	toks := s.Tokens
-	text := ""
-	if len(toks) > 0 {
-		text = decode(toks)
-		if s.FinishReason == FinishStop && !containsAny(text, stopStrings) {
-			text = decode(toks[:len(toks)-1])
+	stopped := s.FinishReason == FinishStop && len(toks) > 0
+	if len(stopStrings) == 0 {
+		if stopped {
+			toks = toks[:len(toks)-1]
 		}
+		return decode(toks)
+	}
+	text := decode(toks)
+	if stopped && !containsAny(text, stopStrings) { // a stop token ended the row
+		text = decode(toks[:len(toks)-1])
 	}
 	for _, stop := range stopStrings {
 		if k := strings.Index(text, stop); k >= 0 {
