@@ -70,11 +70,14 @@ type EvalSplitter interface {
 	EvalTasks() []int
 }
 
-// Demonstrator is an Env that knows a good joint response (one string per agent) for the first
-// turn of a task, such as a canonical solution. Trainers use it for a supervised warm start of
-// agents that cannot yet produce well-formed answers.
+// Demonstrator is an Env that knows good first-turn responses for a task. Demonstrations
+// returns, for each agent, the responses it may be shown (at least one each); trainers draw one
+// per agent, independently of the other agents' draws. One response per agent is one joint
+// answer, such as a canonical solution; several model authors who each know several correct ways
+// to write their part but share no convention with each other. Trainers use them for a
+// supervised warm start of agents that cannot yet produce well-formed answers.
 type Demonstrator interface {
-	Demonstration(task int) ([]string, error)
+	Demonstrations(task int) ([][]string, error)
 }
 
 // Vocab is an Env whose prompts and responses are written in a small fixed set of pieces

@@ -19,7 +19,8 @@ import (
 //
 //	state.safetensors   every variable of the run's Store by its path: actors, critics, value
 //	                    heads, LoRA adapters, optimizer moments and step counters
-//	state.json          the progress counters (update, env_step) and the format version
+//	state.json          the progress counters (update, env_step), whether the warm start
+//	                    ran, and the format version
 //	agent_<i>/          each actor exported as a Hugging Face checkpoint (config.json +
 //	                    model.safetensors, and tokenizer.json for an env vocabulary), usable
 //	                    outside collm
@@ -35,6 +36,8 @@ type checkpointState struct {
 	Update    int    `json:"update"`
 	EnvStep   int    `json:"env_step"`
 	Algorithm string `json:"algorithm"`
+	// WarmStarted: a resumed run must not repeat its warm start (Common.WarmStartSteps).
+	WarmStarted bool `json:"warm_started,omitempty"`
 }
 
 // SaveCheckpoint writes the training state to dir atomically: it is written next to dir and
@@ -63,7 +66,7 @@ func (t *Trainer) SaveCheckpoint(dir string) error {
 	if err := safetensors.WriteFile(filepath.Join(tmp, "state.safetensors"), all, map[string]string{"format": "collm-run-state"}); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	state, _ := json.MarshalIndent(checkpointState{checkpointVersion, t.update, t.envStep, t.algo.Name()}, "", "  ")
+	state, _ := json.MarshalIndent(checkpointState{checkpointVersion, t.update, t.envStep, t.algo.Name(), t.warmStarted}, "", "  ")
 	if err := os.WriteFile(filepath.Join(tmp, "state.json"), append(state, '\n'), 0o644); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -146,6 +149,6 @@ func (t *Trainer) LoadCheckpoint(dir string) error {
 			return fmt.Errorf("checkpoint: %s: %w", name, err)
 		}
 	}
-	t.update, t.envStep = st.Update, st.EnvStep
+	t.update, t.envStep, t.warmStarted = st.Update, st.EnvStep, st.WarmStarted
 	return nil
 }

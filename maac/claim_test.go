@@ -20,7 +20,7 @@ func TestClaimCCFewerEnvSteps(t *testing.T) {
 	for _, algo := range []string{"cc", "magrpo", "dc"} {
 		for seed := uint64(1); seed <= 3; seed++ {
 			cfg := runConfig(algo, env, seed)
-			common, _ := cfg.common()
+			common, _ := cfg.Common()
 			common.NumGenerations, common.TasksPerUpdate = 2, 2
 			res, err := StepsToThresholds(cfg, []float64{threshold}, 3, budget)
 			if err != nil {

@@ -55,8 +55,17 @@ type Common struct {
 	// (RAFT, ReST) keeps the better samples only: a failed attempt at a long answer is not pushed
 	// down, so a policy from scratch retreats less onto the answers that are safest to sample (on
 	// coding-mini agents learned to copy a constant from the statement where the plain gradient
-	// did not; see envs/coding/mini.go). Default false (the paper's policy gradient).
+	// did not), and after a warm start a correct part whose partner's part did not fit is not
+	// pushed down (coding-mini from a base model: see envs/coding/mini.go). Default false (the
+	// paper's policy gradient).
 	PositiveAdvantages bool `json:"positive_advantages,omitempty"`
+	// WarmStartSteps supervised steps on the env's demonstrations (envs.Demonstrator) run at the
+	// start of the first update (Trainer.WarmStart: TasksPerUpdate tasks per step, at ActorLR;
+	// their mean losses are logged as warm_start/loss_first and warm_start/loss_last). This is
+	// how agents from random weights get the base model the paper starts from: with coding-mini's
+	// demos=varied they learn to write each function but no convention between them. A resumed
+	// run does not repeat it. Default 0 (none).
+	WarmStartSteps int `json:"warm_start_steps,omitempty"`
 	// EarlyStopReward, when non-zero, ends the episodes of a task after a turn whose mean reward
 	// exceeds it (later turns are skipped). Default 0 (off).
 	EarlyStopReward float64 `json:"early_stop_reward,omitempty"`
@@ -172,6 +181,8 @@ func (c *Common) validate(numAgents int) error {
 		return fmt.Errorf("actor_lr=%g: want > 0", c.ActorLR)
 	case c.WeightDecay < 0:
 		return fmt.Errorf("weight_decay=%g: want >= 0", c.WeightDecay)
+	case c.WarmStartSteps < 0:
+		return fmt.Errorf("warm_start_steps=%d: want >= 0 (0 = no warm start)", c.WarmStartSteps)
 	case c.KLBeta < 0:
 		return fmt.Errorf("kl_beta=%g: want >= 0 (0 = off)", c.KLBeta)
 	case c.EntropyCoef < 0:

@@ -1,9 +1,6 @@
 package maac
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // Metrics are the named numbers of one update. Every name is defined once, here, and the x-axis
 // of all of them is env_step.
@@ -33,32 +30,39 @@ import (
 //	critic/<i>/value_loss           agent i's critic loss (DC)
 //	critic/explained_variance       1 - Var(y - V_old)/Var(y) of the targets y before the update
 //	critic/value/mean               mean V_old at the nodes
+//	warm_start/loss_first, /loss_last   mean supervised loss of the first and last warm-start
+//	                                step (warm_start_steps; logged with the first update only)
 //	time/update_s, time/generation_s, time/env_s, time/scoring_s, time/critic_s, time/optimizer_s
 //	                                wall time of the update and of its parts
+//	time/warm_start_s               wall time of the warm start (first update only; not in
+//	                                time/update_s)
 //	throughput/env_steps_per_s      env steps per second of the whole update
 //	throughput/tokens_per_s         generated tokens per second of generation
 type Metrics map[string]float64
 
 // Fixed metric names.
 const (
-	MetricUpdate            = "update"
-	MetricEnvStep           = "env_step"
-	MetricReturnMean        = "return/mean"
-	MetricReturnStd         = "return/std"
-	MetricEpisodeReturnMean = "episode/return/mean"
-	MetricRewardMean        = "reward/mean"
-	MetricTruncatedPrompts  = "rollout/truncated_prompts"
-	MetricValueLoss         = "critic/value_loss"
-	MetricExplainedVariance = "critic/explained_variance"
-	MetricValueMean         = "critic/value/mean"
-	MetricTimeUpdate        = "time/update_s"
-	MetricTimeGeneration    = "time/generation_s"
-	MetricTimeEnv           = "time/env_s"
-	MetricTimeScoring       = "time/scoring_s"
-	MetricTimeCritic        = "time/critic_s"
-	MetricTimeOptimizer     = "time/optimizer_s"
-	MetricEnvStepsPerSec    = "throughput/env_steps_per_s"
-	MetricTokensPerSec      = "throughput/tokens_per_s"
+	MetricUpdate             = "update"
+	MetricEnvStep            = "env_step"
+	MetricReturnMean         = "return/mean"
+	MetricReturnStd          = "return/std"
+	MetricEpisodeReturnMean  = "episode/return/mean"
+	MetricRewardMean         = "reward/mean"
+	MetricTruncatedPrompts   = "rollout/truncated_prompts"
+	MetricValueLoss          = "critic/value_loss"
+	MetricExplainedVariance  = "critic/explained_variance"
+	MetricValueMean          = "critic/value/mean"
+	MetricWarmStartLossFirst = "warm_start/loss_first"
+	MetricWarmStartLossLast  = "warm_start/loss_last"
+	MetricTimeWarmStart      = "time/warm_start_s"
+	MetricTimeUpdate         = "time/update_s"
+	MetricTimeGeneration     = "time/generation_s"
+	MetricTimeEnv            = "time/env_s"
+	MetricTimeScoring        = "time/scoring_s"
+	MetricTimeCritic         = "time/critic_s"
+	MetricTimeOptimizer      = "time/optimizer_s"
+	MetricEnvStepsPerSec     = "throughput/env_steps_per_s"
+	MetricTokensPerSec       = "throughput/tokens_per_s"
 )
 
 // agentMetric names a per-agent metric: agent/<i>/<name>.
@@ -69,11 +73,6 @@ func gradMetric(i int, name string) string { return fmt.Sprintf("grad/agent/%d/%
 
 // criticMetric names a per-critic metric: critic/<i>/<name>.
 func criticMetric(i int, name string) string { return fmt.Sprintf("critic/%d/%s", i, name) }
-
-// IsPerAgent reports whether a metric name is one of the per-agent families.
-func IsPerAgent(name string) bool {
-	return strings.HasPrefix(name, "agent/") || strings.HasPrefix(name, "grad/agent/") || strings.HasPrefix(name, "critic/") && name != MetricValueLoss && name != MetricExplainedVariance && name != MetricValueMean
-}
 
 // rolloutMetrics records returns per turn, rewards and their parts.
 func rolloutMetrics(r *rollout, m Metrics) {

@@ -73,9 +73,10 @@ type RunConfig struct {
 //	trainer, err := maac.NewRun().Env("toy-coord", map[string]string{"turns": "2"}).
 //		Algorithm("cc").Seed(1).Done()
 type RunBuilder struct {
-	cfg  RunConfig
-	seed *uint64
-	env  envs.Env
+	cfg       RunConfig
+	seed      *uint64
+	warmStart *int
+	env       envs.Env
 }
 
 // NewRun starts a builder with the defaults: CoLLM-CC, tiny agents.
@@ -124,21 +125,35 @@ func (b *RunBuilder) Seed(seed uint64) *RunBuilder {
 	return b
 }
 
+// WarmStart sets the supervised steps on the env's demonstrations that begin the first update
+// (Common.WarmStartSteps; overrides the config's).
+func (b *RunBuilder) WarmStart(steps int) *RunBuilder {
+	b.warmStart = &steps
+	return b
+}
+
 // Done validates everything and builds the trainer.
 func (b *RunBuilder) Done() (*Trainer, error) {
 	cfg := b.cfg
-	if b.seed != nil {
-		common, err := cfg.common()
+	if b.seed != nil || b.warmStart != nil {
+		common, err := cfg.Common()
 		if err != nil {
 			return nil, err
 		}
-		common.Seed = *b.seed
+		if b.seed != nil {
+			common.Seed = *b.seed
+		}
+		if b.warmStart != nil {
+			common.WarmStartSteps = *b.warmStart
+		}
 	}
 	return build(cfg, b.env)
 }
 
-// common returns the Common of the algorithm's config, creating the config when nil.
-func (c *RunConfig) common() (*Common, error) {
+// Common returns the Common of the algorithm's config, creating that config (all defaults) when
+// nil, so that settings every algorithm shares, such as the seed, can be set whatever the
+// algorithm.
+func (c *RunConfig) Common() (*Common, error) {
 	info, err := algorithmInfo(c.Algorithm)
 	if err != nil {
 		return nil, err
@@ -229,8 +244,13 @@ func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, AlgorithmInfo, e
 	if err := checkTopology(info, topology); err != nil {
 		return cfg, nil, info, err
 	}
-	if _, err := cfg.common(); err != nil {
+	common, err := cfg.Common()
+	if err != nil {
 		return cfg, nil, info, err
+	}
+	if _, ok := env.(envs.Demonstrator); common.WarmStartSteps > 0 && !ok {
+		return cfg, nil, info, fmt.Errorf("warm_start_steps=%d: env %s has no demonstrations (it does not implement envs.Demonstrator): set it to 0",
+			common.WarmStartSteps, spec.Name)
 	}
 	multiTurn := spec.MaxTurns > 1
 	switch {
@@ -263,7 +283,7 @@ func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	common, _ := cfg.common()
+	common, _ := cfg.Common()
 	be, err := backend.New()
 	if err != nil {
 		return nil, err
@@ -361,15 +381,5 @@ func (t *Trainer) addActor(i int, a *Agent, lc actorLossConfig) error {
 			return err
 		}
 	}
-	return nil
-}
-
-// SetSeed sets the seed in the algorithm config of cfg, creating the config when needed.
-func SetSeed(cfg *RunConfig, seed uint64) error {
-	common, err := cfg.common()
-	if err != nil {
-		return err
-	}
-	common.Seed = seed
 	return nil
 }

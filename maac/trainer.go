@@ -39,6 +39,8 @@ type Trainer struct {
 	// Progress counters, saved in checkpoints.
 	update  int // completed updates
 	envStep int // joint-action reward evaluations so far (the x-axis of every metric)
+	// warmStarted: WarmStart has run (Common.WarmStartSteps then does not run it again).
+	warmStarted bool
 
 	actors  []*lm.Trainer // one optimizer per agent
 	gradVar []*lm.Trainer // gradient-only twins of actors, for the variance measurement
@@ -125,11 +127,23 @@ func (t *Trainer) Train(ctx context.Context, n int) error {
 }
 
 // Step runs one update: a rollout on TasksPerUpdate tasks, then the algorithm's optimization.
+// The first update of a run with WarmStartSteps > 0 begins with the warm start.
 func (t *Trainer) Step() (Metrics, error) { return t.StepContext(context.Background()) }
 
 // StepContext is Step that gives up when ctx is cancelled during the rollout, before any weight
-// changed: the trainer is then exactly as after the previous update, and the error is ctx's.
+// changed: the trainer is then exactly as after the previous update (and a warm start, once
+// done, stays done), and the error is ctx's.
 func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
+	m := Metrics{}
+	if t.update == 0 && t.common.WarmStartSteps > 0 && !t.warmStarted {
+		warm := time.Now()
+		losses, err := t.WarmStart(t.common.WarmStartSteps)
+		if err != nil {
+			return nil, err
+		}
+		m[MetricWarmStartLossFirst], m[MetricWarmStartLossLast] = losses[0], losses[len(losses)-1]
+		m[MetricTimeWarmStart] = time.Since(warm).Seconds()
+	}
 	start := time.Now()
 	tasks := t.sampleTasks(t.update)
 	r, err := t.rollout(ctx, t.update, tasks)
@@ -139,7 +153,6 @@ func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("update %d: %w", t.update+1, err)
 	}
-	m := Metrics{}
 	if t.common.KLBeta > 0 {
 		if err := t.klPenalty(r, m); err != nil {
 			return nil, fmt.Errorf("update %d: %w", t.update+1, err)

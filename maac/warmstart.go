@@ -12,7 +12,8 @@ import (
 // WarmStart fine-tunes every agent on the environment's demonstrations (envs.Demonstrator) for
 // the given number of supervised steps before reinforcement learning: each step takes
 // TasksPerUpdate training tasks and minimizes the negative log-likelihood of each agent's
-// demonstrated response (and its end token) after its first-turn prompt. Agents trained from
+// demonstrated response (and its end token) after its first-turn prompt. Where the env offers
+// an agent several responses, each step draws one per agent independently. Agents trained from
 // scratch emit random bytes that no reward can tell apart; after a warm start their samples
 // differ in quality and the policy gradient has a signal. It returns the mean loss of each step.
 // The warm start uses its own AdamW state (scope "<agent>_sft") at the actors' learning rate and
@@ -48,17 +49,20 @@ func (t *Trainer) WarmStart(steps int) ([]float64, error) {
 			if err != nil {
 				return nil, fmt.Errorf("warm start: %w", err)
 			}
-			answers, err := demo.Demonstration(task)
+			answers, err := demo.Demonstrations(task)
 			if err != nil {
 				return nil, fmt.Errorf("warm start: %w", err)
 			}
 			if len(answers) != len(t.Agents) {
-				return nil, fmt.Errorf("warm start: env %s demonstrates %d responses for %d agents", t.Env.Spec().Name, len(answers), len(t.Agents))
+				return nil, fmt.Errorf("warm start: env %s demonstrates responses for %d agents, the run has %d", t.Env.Spec().Name, len(answers), len(t.Agents))
 			}
 			for i, a := range t.Agents {
+				if len(answers[i]) == 0 {
+					return nil, fmt.Errorf("warm start: env %s has no demonstration for agent %d of task %d", t.Env.Spec().Name, i, task)
+				}
 				room := a.Model.Config.MaxPositionEmbeddings - t.common.MaxNewTokens
 				prompt, _ := encodePrompt(a.Tokenizer, st.Prompts()[i], room)
-				response := a.Tokenizer.Encode(answers[i])
+				response := a.Tokenizer.Encode(answers[i][rng.IntN(len(answers[i]))])
 				if eos := a.Tokenizer.EOS(); eos >= 0 {
 					response = append(response, eos)
 				}
@@ -77,6 +81,7 @@ func (t *Trainer) WarmStart(steps int) ([]float64, error) {
 			losses[step] += res.Loss / float64(len(t.Agents))
 		}
 	}
+	t.warmStarted = true
 	// The KL penalty keeps the policy near where reinforcement learning starts: the warmed-up
 	// actors, as RLHF penalizes the KL to the supervised model.
 	for i, ref := range t.refs {

@@ -2,6 +2,7 @@ package maac
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	_ "github.com/collm/collm/envs/coding"
@@ -56,5 +57,76 @@ func TestWarmStartMovesTheKLReference(t *testing.T) {
 		if kl, ok := m[agentMetric(i, "kl")]; !ok || math.Abs(kl) > 1e-6 {
 			t.Errorf("agent %d: KL to the reference right after the warm start = %v (logged %v), want 0", i, kl, ok)
 		}
+	}
+}
+
+// TestWarmStartSteps: warm_start_steps runs the warm start at the start of the first update
+// (its losses and time logged there only), a run resumed from a checkpoint does not repeat it,
+// nor does a trainer whose WarmStart was called already; RunBuilder.WarmStart sets it; bad
+// settings are refused at build.
+func TestWarmStartSteps(t *testing.T) {
+	cfg := RunConfig{Env: "coding-mini", EnvOptions: map[string]string{"turns": "1", "demos": "varied"}, Algorithm: "magrpo",
+		MC: &MCConfig{Common: Common{TasksPerUpdate: 2, NumGenerations: 2, MaxNewTokens: 6, ActorLR: 1e-3, WarmStartSteps: 20, Seed: 1}}}
+	warmMetrics := []string{MetricWarmStartLossFirst, MetricWarmStartLossLast, MetricTimeWarmStart}
+	tr := mustBuild(t, cfg)
+	first, err := tr.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(first[MetricWarmStartLossLast] < first[MetricWarmStartLossFirst]) || !(first[MetricTimeWarmStart] > 0) {
+		t.Errorf("first update: warm-start loss %v -> %v, time %v; want a falling loss and a time",
+			first[MetricWarmStartLossFirst], first[MetricWarmStartLossLast], first[MetricTimeWarmStart])
+	}
+	second, err := tr.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := tr.SaveCheckpoint(dir); err != nil {
+		t.Fatal(err)
+	}
+	resumed := mustBuild(t, cfg)
+	if err := resumed.LoadCheckpoint(dir); err != nil {
+		t.Fatal(err)
+	}
+	third, err := resumed.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	manual := mustBuild(t, cfg)
+	if _, err := manual.WarmStart(5); err != nil {
+		t.Fatal(err)
+	}
+	afterManual, err := manual.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range map[string]Metrics{"second update": second, "resumed run": third, "after WarmStart": afterManual} {
+		for _, k := range warmMetrics {
+			if _, ok := m[k]; ok {
+				t.Errorf("%s: %s logged: the warm start ran again", name, k)
+			}
+		}
+	}
+
+	built, err := NewRun().Env("coding-mini", map[string]string{"turns": "1"}).Algorithm("magrpo").WarmStart(7).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := built.Config().MC.WarmStartSteps; got != 7 {
+		t.Errorf("RunBuilder.WarmStart(7): warm_start_steps = %d", got)
+	}
+
+	bad := cfg
+	mc := *cfg.MC
+	mc.WarmStartSteps = -1
+	bad.MC = &mc
+	if _, err := Build(bad); err == nil || !strings.Contains(err.Error(), "warm_start_steps=-1") {
+		t.Errorf("warm_start_steps=-1: err = %v", err)
+	}
+	toy := runConfig("cc", nil, 1)
+	toy.CC.WarmStartSteps = 10
+	if _, err := Build(toy); err == nil || !strings.Contains(err.Error(), "warm_start_steps=10: env toy-coord has no demonstrations") {
+		t.Errorf("toy-coord with warm_start_steps: err = %v", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/collm/collm/maac"
 )
@@ -38,16 +37,6 @@ func LoadHistory(dir string) (*History, error) {
 		return nil, err
 	}
 	return &History{Name: filepath.Base(filepath.Clean(dir)), Label: cfg.Algorithm, Metrics: ms, Config: &cfg}, nil
-}
-
-// series returns (x = env_step, y = metric) of the updates that have the metric.
-func (h *History) series(metric string) (xs, ys []float64) {
-	for _, m := range h.Metrics {
-		if y, ok := m[metric]; ok {
-			xs, ys = append(xs, m[maac.MetricEnvStep]), append(ys, y)
-		}
-	}
-	return xs, ys
 }
 
 // metricNames returns the metric names present in any update matching the filter, sorted.
@@ -86,13 +75,3 @@ func groups(runs []*History) (labels []string, byLabel map[string][]*History) {
 	return labels, byLabel
 }
 
-func hasPrefix(prefixes ...string) func(string) bool {
-	return func(name string) bool {
-		for _, p := range prefixes {
-			if strings.HasPrefix(name, p) {
-				return true
-			}
-		}
-		return false
-	}
-}

@@ -57,6 +57,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	configPath := fs.String("config", "", "JSON file with a run config (env, algorithm, cc/dc/mc settings); flags override it")
 	resume := fs.Bool("resume", false, "continue the run in --out from its latest checkpoint")
 	saveEvery := fs.Int("save-every", 10, "checkpoint every this many updates (and at the end)")
+	warmStart := fs.Int("warm-start", 0, "supervised steps on the env's demonstrations before the first update (warm_start_steps; e.g. coding-mini with --env-opt demos=varied)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -70,6 +71,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--updates must be positive")
 	case *saveEvery <= 0:
 		return usageErrorf("--save-every must be positive")
+	case *warmStart < 0:
+		return usageErrorf("--warm-start must be >= 0")
 	}
 	seedSet := false
 	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
@@ -77,12 +80,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	var trainer *maac.Trainer
 	var rd *maac.RunDir
 	if *resume {
-		if *envName != "" || *algo != "" || *configPath != "" || len(envOpts) > 0 || len(agentModels) > 0 || seedSet {
-			return usageErrorf("--resume takes the run's settings from %s/config.json: drop --env, --env-opt, --agent, --algo, --seed and --config", *out)
+		if *envName != "" || *algo != "" || *configPath != "" || len(envOpts) > 0 || len(agentModels) > 0 || seedSet || *warmStart > 0 {
+			return usageErrorf("--resume takes the run's settings from %s/config.json: drop --env, --env-opt, --agent, --algo, --seed, --warm-start and --config", *out)
 		}
 		trainer, rd, err = maac.Resume(*out)
 	} else {
-		cfg, cerr := trainConfig(*configPath, *envName, envOpts, agentModels, *algo, *seed, seedSet)
+		cfg, cerr := trainConfig(*configPath, *envName, envOpts, agentModels, *algo, *seed, seedSet, *warmStart)
 		if cerr != nil {
 			return cerr
 		}
@@ -97,6 +100,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	start := time.Now()
 	trainer.OnUpdate(func(u maac.UpdateInfo) error {
 		m := u.Metrics
+		if first, ok := m[maac.MetricWarmStartLossFirst]; ok {
+			fmt.Fprintf(stdout, "warm start: loss %.3f -> %.3f in %.1fs\n", first, m[maac.MetricWarmStartLossLast], m[maac.MetricTimeWarmStart])
+		}
 		fmt.Fprintf(stdout, "update %d/%d  env_step %d  return %.4f  episode_return %.4f  %.2fs\n",
 			u.Update, *updates, u.EnvStep, m[maac.MetricReturnMean], m[maac.MetricEpisodeReturnMean], m[maac.MetricTimeUpdate])
 		if u.Update%*saveEvery == 0 {
@@ -122,7 +128,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 }
 
 // trainConfig assembles the run config from the config file and the flags.
-func trainConfig(path, env string, envOpts, agents []string, algo string, seed uint64, seedSet bool) (maac.RunConfig, error) {
+func trainConfig(path, env string, envOpts, agents []string, algo string, seed uint64, seedSet bool, warmStart int) (maac.RunConfig, error) {
 	var cfg maac.RunConfig
 	if path != "" {
 		data, err := os.ReadFile(path)
@@ -161,9 +167,16 @@ func trainConfig(path, env string, envOpts, agents []string, algo string, seed u
 	if cfg.Algorithm == "" {
 		cfg.Algorithm = "cc"
 	}
-	if seedSet {
-		if err := maac.SetSeed(&cfg, seed); err != nil {
+	if seedSet || warmStart > 0 {
+		common, err := cfg.Common()
+		if err != nil {
 			return cfg, err
+		}
+		if seedSet {
+			common.Seed = seed
+		}
+		if warmStart > 0 {
+			common.WarmStartSteps = warmStart
 		}
 	}
 	return cfg, nil

@@ -26,6 +26,9 @@ func TestTrainArguments(t *testing.T) {
 		{[]string{"train", "--config", badConfig, "--env", "toy-coord", "--updates", "1", "--out", filepath.Join(dir, "c")}, 1, `unknown field "colour"`},
 		{[]string{"train", "--out", dir, "--resume", "--updates", "1", "--algo", "cc"}, 2, "--resume takes the run's settings"},
 		{[]string{"train", "--out", filepath.Join(dir, "none"), "--resume", "--updates", "1"}, 1, "is not a collm run"},
+		{[]string{"train", "--env", "toy-coord", "--updates", "1", "--warm-start", "-1", "--out", dir}, 2, "--warm-start must be >= 0"},
+		{[]string{"train", "--env", "toy-coord", "--updates", "1", "--warm-start", "5", "--out", filepath.Join(dir, "d")}, 1, "warm_start_steps=5: env toy-coord has no demonstrations"},
+		{[]string{"train", "--out", dir, "--resume", "--updates", "1", "--warm-start", "5"}, 2, "drop --env, --env-opt, --agent, --algo, --seed, --warm-start"},
 		{[]string{"algos", "x"}, 2, "takes no arguments"},
 	}
 	for _, tt := range tests {
@@ -89,5 +92,34 @@ func TestTrainTokenizerChoice(t *testing.T) {
 		"--updates", "1", "--out", filepath.Join(t.TempDir(), "run"))
 	if code != 1 || !strings.Contains(stderr, "has no vocabulary") {
 		t.Errorf("tiny:env on an env without a vocabulary: exit %d %q", code, stderr)
+	}
+}
+
+// TestTrainWarmStart: --warm-start runs the warm start on the env's demonstrations before the
+// first update, records it in config.json and logs its losses with the first update only.
+func TestTrainWarmStart(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	cfg := writeEnvsFile(t, "cfg.json", `{"mc": {"num_generations": 2, "tasks_per_update": 2, "max_new_tokens": 6, "actor_lr": 0.001}}`)
+	code, stdout, stderr := runEnvsCmd("train", "--env", "coding-mini", "--env-opt", "turns=1", "--env-opt", "demos=varied",
+		"--algo", "magrpo", "--config", cfg, "--warm-start", "10", "--updates", "2", "--out", out)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "warm start: loss ") {
+		t.Errorf("no warm-start line:\n%s", stdout)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "config.json"))
+	if err != nil || !strings.Contains(string(data), `"warm_start_steps": 10`) {
+		t.Errorf("config.json lacks the warm start:\n%s", data)
+	}
+	ms, err := maac.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("metrics: %d lines, %v", len(ms), err)
+	}
+	first, okFirst := ms[0][maac.MetricWarmStartLossFirst]
+	last := ms[0][maac.MetricWarmStartLossLast]
+	_, again := ms[1][maac.MetricWarmStartLossFirst]
+	if !okFirst || !(last < first) || again {
+		t.Errorf("warm-start losses: update 1 %v -> %v (logged %v), logged again at update 2: %v", first, last, okFirst, again)
 	}
 }

@@ -3,6 +3,7 @@ package coding
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,6 +132,89 @@ func TestMiniCanonical(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestMiniDemos: demos=canonical demonstrates Canonical alone; with demos=varied every
+// demonstrated part passes all tests together with some partner's part, and of all the joint
+// draws only the canonical pair earns the maximum (the others are a wrapper, a main that
+// ignores aux, or parts that do not fit; with an outer step "*1 " aux may also return the whole
+// formula). One agent gets the formula either way.
+func TestMiniDemos(t *testing.T) {
+	canon, err := envs.New("coding-mini", map[string]string{"turns": "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := envs.New("coding-mini", map[string]string{"turns": "1", "demos": "varied", "shaping": "false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := env.(*MiniEnv)
+	tasks := m.EvalTasks()
+	if !testing.Short() {
+		tasks = append(tasks, m.TrainTasks()...)
+	}
+	for _, i := range tasks {
+		c, err := canon.(envs.Demonstrator).Demonstrations(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := m.Canonical(i); len(c) != 2 || !slices.Equal(c[0], want[:1]) || !slices.Equal(c[1], want[1:]) {
+			t.Errorf("%s: canonical demonstrations %q, want %q", m.TaskID(i), c, want)
+		}
+		d, err := m.Demonstrations(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSizes := [2]int{2, 3}
+		if strings.HasPrefix(m.Problem(i).Prompt, "f(x,y)") {
+			wantSizes = [2]int{1, 2}
+		}
+		if len(d) != 2 || len(d[0]) != wantSizes[0] || len(d[1]) != wantSizes[1] {
+			t.Fatalf("%s: varied demonstrations %q, want %v alternatives", m.TaskID(i), d, wantSizes)
+		}
+		fits := [2][]bool{make([]bool, len(d[0])), make([]bool, len(d[1]))}
+		var best [][2]string
+		st, _ := env.Reset(i, 0)
+		for a, aux := range d[0] {
+			for f, main := range d[1] {
+				tr, err := st.Step([]string{aux, main})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tr.Parts["tests_passed"] == PointsTests {
+					fits[0][a], fits[1][f] = true, true
+				}
+				if tr.Reward == 0 {
+					best = append(best, [2]string{aux, main})
+				}
+			}
+		}
+		for agent, fit := range fits {
+			for k, ok := range fit {
+				if !ok {
+					t.Errorf("%s: agent %d's demonstration %q passes the tests with no partner", m.TaskID(i), agent, d[agent][k])
+				}
+			}
+		}
+		// An outer step "*1 " is the identity: aux may then also return the whole formula.
+		want := [2]string(m.Canonical(i))
+		if len(best) == 0 || best[0] != want || len(best) > 1 && !strings.HasSuffix(want[1], "*1 ") {
+			t.Errorf("%s: joint demonstrations with the maximum reward %q, want only the canonical %q", m.TaskID(i), best, want)
+		}
+	}
+	one, err := envs.New("coding-mini", map[string]string{"agents": "1", "demos": "varied"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := one.(envs.Demonstrator).Demonstrations(0); len(d) != 1 || !slices.Equal(d[0], []string{"2 *x +1 "}) {
+		t.Errorf("agents=1: demonstrations %q, want the formula alone", d)
+	}
+	if _, err := m.Demonstrations(m.NumTasks()); err == nil {
+		t.Error("task out of range: want an error")
+	}
+	if _, err := envs.New("coding-mini", map[string]string{"demos": "all"}); err == nil || !strings.Contains(err.Error(), "demos") {
+		t.Errorf("demos=all: got %v, want an error naming the option", err)
 	}
 }
 

@@ -75,6 +75,24 @@ import (
 // 10 s) the agents solve the held-out tasks (TestWarmStartSolvesCodingMini); MAGRPO after it
 // (lr 3e-4, temperature 1) moved the tests-passed share from 0.80 to 0.60 and from 0.74 to
 // 0.84 (first 20 -> last 30 of 200 updates, seeds 1, 2).
+//
+// From a base model (demos=varied), the paper's setting at this scale: the paper's agents
+// start from pretrained LLMs that can already write either function, and what training adds
+// is how the two parts fit together. A warm start on DemosVaried (warm_start_steps 300, 8 tasks
+// per step, lr 3e-4) gives each agent every correct way to write its own function, with no
+// convention between them: on the held-out tasks at temperature 1 only 0.15, 0.12, 0.08 and
+// 0.12 of the episodes earn the maximum (seeds 1-4); the others are wrappers, an f that
+// ignores aux, or parts that do not fit. CoLLM-CC with positive_advantages (K=4, 8 tasks per
+// update, 10 new tokens, actor and critic lr 3e-4, turns=1; TestMiniLearnsAConvention) raised
+// that share to 0.81, 0.98, 0.75 and 0.81 in 400 updates (about 105 s each): the agents agree
+// on the canonical split (aux "x +2 ", f "aux(x) *4 "). Where they do not, they keep the
+// wrapper convention for a template (aux the whole formula, f "aux(x) ": 3.0 of 4 points), a
+// joint local optimum that neither agent can leave alone. The plain gradient reached 0.92 and
+// 0.31 (seeds 1, 2; seed 2 kept the wrapper for two templates): it also pushes down a correct
+// part whose partner's part did not fit, and with 4 tasks per update aux even forgot to copy
+// the constants (seed 1: aux wrote "2 *x " whatever A was; 0.00 after 800 updates). MAGRPO
+// with positive_advantages reached 0.77 and 0.75 (seeds 1, 2): on this one-turn dense task the
+// centralized critic adds little, as the paper reports for short-horizon dense tasks.
 
 type miniTemplate struct {
 	statement string // with A and B placeholders
@@ -257,17 +275,46 @@ func (m *MiniEnv) Canonical(task int) []string {
 	return lines
 }
 
-// Demonstration implements envs.Demonstrator with the canonical answers.
-func (m *MiniEnv) Demonstration(task int) ([]string, error) {
+// Demonstration sets of coding-mini (option demos, MiniOptions.Demos).
+const (
+	// DemosCanonical demonstrates one joint answer per task, the canonical one (Canonical).
+	DemosCanonical = "canonical"
+	// DemosVaried demonstrates every correct way to write each function on its own: aux the
+	// inner term or, when f takes x only, the whole formula; f calling aux and applying the
+	// outer step, returning aux(x) unchanged (again when f takes x only), or computing the
+	// formula itself. Drawn independently per agent (see envs.Demonstrator), they stand for a
+	// base model that writes either function correctly but shares no convention with its
+	// partner: the two parts fit together without a wrapper in about 1 of 6 joint draws.
+	DemosVaried = "varied"
+)
+
+// Demonstrations implements envs.Demonstrator with the set chosen by MiniOptions.Demos.
+func (m *MiniEnv) Demonstrations(task int) ([][]string, error) {
 	if task < 0 || task >= m.NumTasks() {
 		return nil, fmt.Errorf("coding-mini: task %d out of range [0, %d)", task, m.NumTasks())
 	}
-	return m.Canonical(task), nil
+	canonical := m.Canonical(task)
+	out := make([][]string, len(canonical))
+	for i, c := range canonical {
+		out[i] = []string{c}
+	}
+	if m.demos == DemosCanonical || len(canonical) == 1 {
+		return out, nil
+	}
+	p := m.Problem(task)
+	params, formula, _ := strings.Cut(strings.TrimPrefix(p.Prompt, "f("), ")=")
+	out[1] = append(out[1], formula)
+	if params == "x" { // aux(x) can compute the whole formula, and f can return it as is
+		out[0] = append(out[0], formula)
+		out[1] = append(out[1], "aux(x) ")
+	}
+	return out, nil
 }
 
 // MiniEnv is coding-mini: an Env with an evaluation split.
 type MiniEnv struct {
 	*Env
+	demos string // DemosCanonical or DemosVaried
 }
 
 // MiniOptions are coding-mini's reward settings; the zero value is the default (options
@@ -282,6 +329,9 @@ type MiniOptions struct {
 	// Templates is how many of the problem templates to use, in their order (option templates):
 	// 1 keeps "A *x +B " only, 6 (or 0, the default) all of them. Each template gives 16 tasks.
 	Templates int
+	// Demos is the demonstration set for a warm start (option demos): DemosCanonical (or "",
+	// the default) or DemosVaried.
+	Demos string
 }
 
 // NewMiniEnv builds coding-mini; cfg.Problems, Prompter, Scheme and Name are filled in.
@@ -293,6 +343,13 @@ func NewMiniEnv(cfg Config, o MiniOptions) (*MiniEnv, error) {
 	cfg.Problems = MiniProblems()
 	if o.Templates > 0 {
 		cfg.Problems = cfg.Problems[:o.Templates*miniTasksPerTemplate]
+	}
+	switch o.Demos {
+	case "":
+		o.Demos = DemosCanonical
+	case DemosCanonical, DemosVaried:
+	default:
+		return nil, fmt.Errorf("coding-mini: Demos=%q: want %q or %q", o.Demos, DemosCanonical, DemosVaried)
 	}
 	cfg.Prompter = MiniPrompter{}
 	cfg.Stop = []string{"\n"}
@@ -309,7 +366,7 @@ func NewMiniEnv(cfg Config, o MiniOptions) (*MiniEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &MiniEnv{e}, nil
+	return &MiniEnv{e, o.Demos}, nil
 }
 
 // TrainTasks implements envs.EvalSplitter.

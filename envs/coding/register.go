@@ -54,10 +54,12 @@ func init() {
 			envs.Option{Name: "shaping", Default: "true", Help: "dense only: while the joint program does not parse, grade each function's level-1 credit by how close its body is to one complete expression (shaped points <= 1.45 of 4, below level 2); false = the exact level-gated reward"},
 			envs.Option{Name: "templates", Default: "6", Help: "problem templates used, in order (1 = A*x+B only ... 6 = all); 16 tasks each"},
 			envs.Option{Name: "test_timeout", Default: "2", Help: "seconds per test"},
+			envs.Option{Name: "demos", Default: DemosCanonical, Help: "demonstrations for a warm start: canonical = the canonical joint answer; varied = every correct way to write each function, drawn independently per agent (a base model without a shared convention)"},
 		),
 		New: func(o *envs.Options) (envs.Env, error) {
 			cfg := configFromOptions(o)
-			mo := MiniOptions{Sparse: !o.Bool("dense"), NoShaping: !o.Bool("shaping"), Templates: o.IntRange("templates", 1, len(miniTemplates))}
+			mo := MiniOptions{Sparse: !o.Bool("dense"), NoShaping: !o.Bool("shaping"), Templates: o.IntRange("templates", 1, len(miniTemplates)),
+				Demos: o.Choice("demos", DemosCanonical, DemosVaried)}
 			if err := o.Err(); err != nil {
 				return nil, err
 			}

@@ -27,9 +27,6 @@ type config struct {
 // task (only the first under -short).
 func Tasks(tasks ...int) Option { return func(c *config) { c.tasks = tasks } }
 
-// Seeds sets the episode seeds. The default is 1 and 2 (only 1 under -short).
-func Seeds(seeds ...int64) Option { return func(c *config) { c.seeds = seeds } }
-
 // Responses adds joint responses (one string per agent) that every episode also plays, e.g. a
 // good answer that reaches the deepest reward level. Each is used at every turn.
 func Responses(joint ...[]string) Option {
