@@ -74,4 +74,3 @@ func groups(runs []*History) (labels []string, byLabel map[string][]*History) {
 	}
 	return labels, byLabel
 }
-
