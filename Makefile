@@ -9,10 +9,14 @@ export GOMLX_NO_AUTO_INSTALL := 1
 COLLM := bin/collm
 GO_DIRS := cmd envs kernel maac notebooks widgets
 
-.PHONY: build install demo test notebook bench clean
+.PHONY: build build-xla install demo test notebook bench clean
 
 build:
 	go build -o $(COLLM) ./cmd/collm
+
+# collm with GoMLX's XLA backend as well (cgo): run it with GOMLX_BACKEND=xla:/abs/path/plugin.so.
+build-xla:
+	CGO_ENABLED=1 go build -tags xla -o bin/collm-xla ./cmd/collm
 
 install: build
 	$(COLLM) kernel install
@@ -27,6 +31,7 @@ test: build
 	bash maac/tokenizer/testdata/fetch_reference.sh
 	@unformatted=$$(gofmt -l $(GO_DIRS)); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	go vet ./...
+	CGO_ENABLED=1 go vet -tags xla ./maac/backend
 	COLLM_REQUIRE_TOOLS=1 go test -timeout 30m ./...
 
 notebook: install

@@ -284,7 +284,8 @@ const (
 	// outer step, returning aux(x) unchanged (again when f takes x only), or computing the
 	// formula itself. Drawn independently per agent (see envs.Demonstrator), they stand for a
 	// base model that writes either function correctly but shares no convention with its
-	// partner: the two parts fit together without a wrapper in about 1 of 6 joint draws.
+	// partner: the two parts fit together without a wrapper in 1 of the 6 joint draws for a
+	// one-parameter statement (1 of 2 for "f(x,y)").
 	DemosVaried = "varied"
 )
 
@@ -317,8 +318,8 @@ type MiniEnv struct {
 	demos string // DemosCanonical or DemosVaried
 }
 
-// MiniOptions are coding-mini's reward settings; the zero value is the default (options
-// dense=true, shaping=true).
+// MiniOptions are coding-mini's settings; the zero value is the default (options dense=true,
+// shaping=true, templates=6, demos=canonical).
 type MiniOptions struct {
 	// Sparse pays only the last turn: 0 on success, else -1 (option dense=false). The sparse
 	// reward is never shaped.
