@@ -98,6 +98,15 @@ func TestHumanEvalEpisode(t *testing.T) {
 	}
 }
 
+// testedMiniTasks returns the evaluation tasks, and under -short only those, else all tasks.
+func testedMiniTasks(m *MiniEnv) []int {
+	tasks := m.EvalTasks()
+	if !testing.Short() {
+		tasks = append(tasks, m.TrainTasks()...)
+	}
+	return tasks
+}
+
 // TestMiniCanonical: every coding-mini problem's canonical answer earns the maximum (reward 0)
 // with one and two agents in both reward modes, fits 40 bytes, and an empty answer earns -1.
 func TestMiniCanonical(t *testing.T) {
@@ -108,11 +117,7 @@ func TestMiniCanonical(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := env.(*MiniEnv)
-			tasks := m.EvalTasks()
-			if !testing.Short() {
-				tasks = append(tasks, m.TrainTasks()...)
-			}
-			for _, i := range tasks {
+			for _, i := range testedMiniTasks(m) {
 				joint := m.Canonical(i)
 				for _, l := range joint {
 					if len(l) > 40 {
@@ -150,11 +155,7 @@ func TestMiniDemos(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := env.(*MiniEnv)
-	tasks := m.EvalTasks()
-	if !testing.Short() {
-		tasks = append(tasks, m.TrainTasks()...)
-	}
-	for _, i := range tasks {
+	for _, i := range testedMiniTasks(m) {
 		c, err := canon.(envs.Demonstrator).Demonstrations(i)
 		if err != nil {
 			t.Fatal(err)
