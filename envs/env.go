@@ -73,9 +73,9 @@ type EvalSplitter interface {
 // Demonstrator is an Env that knows good first-turn responses for a task. Demonstrations
 // returns, for each agent, the responses it may be shown (at least one each); trainers draw one
 // per agent, independently of the other agents' draws. One response per agent is one joint
-// answer, such as a canonical solution; several model authors who each know several correct ways
-// to write their part but share no convention with each other. Trainers use them for a
-// supervised warm start of agents that cannot yet produce well-formed answers.
+// answer, such as a canonical solution; several stand for authors who each know several correct
+// ways to write their own part but share no convention. Trainers use them for a supervised warm
+// start of agents that cannot yet produce well-formed answers.
 type Demonstrator interface {
 	Demonstrations(task int) ([][]string, error)
 }
