@@ -61,9 +61,9 @@ func TestWarmStartMovesTheKLReference(t *testing.T) {
 }
 
 // TestWarmStartSteps: warm_start_steps runs the warm start at the start of the first update
-// (its losses and time logged there only), a run resumed from a checkpoint does not repeat it,
-// nor does a trainer whose WarmStart was called already; RunBuilder.WarmStart sets it; bad
-// settings are refused at build.
+// (its losses and time logged there only), a run resumed from a checkpoint does not repeat it
+// (also one saved at update 0, after the warm start), nor does a trainer whose WarmStart was
+// called already; RunBuilder.WarmStart sets it; bad settings are refused at build.
 func TestWarmStartSteps(t *testing.T) {
 	cfg := RunConfig{Env: "coding-mini", EnvOptions: map[string]string{"turns": "1", "demos": "varied"}, Algorithm: "magrpo",
 		MC: &MCConfig{Common: Common{TasksPerUpdate: 2, NumGenerations: 2, MaxNewTokens: 6, ActorLR: 1e-3, WarmStartSteps: 20, Seed: 1}}}
@@ -90,8 +90,18 @@ func TestWarmStartSteps(t *testing.T) {
 	if _, err := manual.WarmStart(5); err != nil {
 		t.Fatal(err)
 	}
+	dir0 := t.TempDir()
+	if err := manual.SaveCheckpoint(dir0); err != nil {
+		t.Fatal(err)
+	}
 	afterManual := metricsOf(t, manual, 1)[0]
-	for name, m := range map[string]Metrics{"second update": second, "resumed run": third, "after WarmStart": afterManual} {
+	resumed0 := mustBuild(t, cfg)
+	if err := resumed0.LoadCheckpoint(dir0); err != nil {
+		t.Fatal(err)
+	}
+	fromUpdate0 := metricsOf(t, resumed0, 1)[0]
+	for name, m := range map[string]Metrics{"second update": second, "resumed run": third, "after WarmStart": afterManual,
+		"run resumed at update 0 after its warm start": fromUpdate0} {
 		if _, ok := m[MetricWarmStartLossFirst]; ok {
 			t.Errorf("%s: %s logged: the warm start ran again", name, MetricWarmStartLossFirst)
 		}
