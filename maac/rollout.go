@@ -195,8 +195,8 @@ func (t *Trainer) generateConfig(a *Agent, seed uint64) lm.GenerateConfig {
 		Seed:         seed,
 	}
 	if s, ok := t.Env.(envs.Stopper); ok {
-		if stops := s.StopSequences(); len(stops) > 0 {
-			cfg.StopStrings, cfg.Decode = stops, a.Tokenizer.Decode
+		if seqs := s.StopSequences(); len(seqs) > 0 {
+			cfg.StopStrings, cfg.Decode = seqs, a.Tokenizer.Decode
 		}
 	}
 	return cfg

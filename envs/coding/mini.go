@@ -145,6 +145,12 @@ func MiniProblems() []Problem {
 	return out
 }
 
+// miniStatement splits a mini problem's statement "f(PARAMS)=FORMULA" (its Prompt).
+func miniStatement(p *Problem) (params, formula string) {
+	params, formula, _ = strings.Cut(strings.TrimPrefix(p.Prompt, p.EntryPoint+"("), ")=")
+	return params, formula
+}
+
 // MiniPrompter writes coding-mini's terse prompts, which end with the header of the agent's
 // function: "<statement>\ndef aux(x):return " or "<statement>\ndef f(x):return ", and on later
 // turns the previous answer and a compact feedback line before the header. It is a Completer:
@@ -265,8 +271,8 @@ func (m *MiniEnv) Vocab() []string {
 func (m *MiniEnv) Canonical(task int) []string {
 	p := m.Problem(task)
 	if m.Spec().NumAgents == 1 {
-		_, body, _ := strings.Cut(p.Prompt, ")=")
-		return []string{body}
+		_, formula := miniStatement(p)
+		return []string{formula}
 	}
 	lines := strings.Split(strings.TrimSuffix(p.Canonical, "\n"), "\n")
 	for i, l := range lines {
@@ -302,8 +308,7 @@ func (m *MiniEnv) Demonstrations(task int) ([][]string, error) {
 	if m.demos == DemosCanonical || len(canonical) == 1 {
 		return out, nil
 	}
-	p := m.Problem(task)
-	params, formula, _ := strings.Cut(strings.TrimPrefix(p.Prompt, "f("), ")=")
+	params, formula := miniStatement(m.Problem(task))
 	out[1] = append(out[1], formula)
 	if params == "x" { // aux(x) can compute the whole formula, and f can return it as is
 		out[0] = append(out[0], formula)

@@ -147,7 +147,7 @@ func miniHeaders(problems []Problem) []string {
 // miniHeader is the header of a mini problem's entry point: "def f(PARAMS):return " with the
 // parameters of its statement "f(PARAMS)=...".
 func miniHeader(p *Problem) string {
-	params, _, _ := strings.Cut(strings.TrimPrefix(p.Prompt, p.EntryPoint+"("), ")=")
+	params, _ := miniStatement(p)
 	return "def " + p.EntryPoint + "(" + params + "):return "
 }
 

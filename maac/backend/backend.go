@@ -2,8 +2,9 @@
 //
 // The pure-Go backend ("go") is the default and works offline everywhere; XLA needs a PJRT plugin
 // that cannot be downloaded at run time, so it is used only when GOMLX_BACKEND names it and the
-// program links it (built with -tags xla, see xla.go). Importing GoMLX's backends/default would make XLA the default and fail
-// offline, which is why this package registers the Go backend alone.
+// program links it (built with -tags xla, see xla.go). Importing GoMLX's backends/default would
+// make XLA the default and fail offline, which is why this package registers the Go backend
+// alone.
 package backend
 
 import (
