@@ -97,10 +97,19 @@ type Stopper interface {
 	StopSequences() []string
 }
 
-// GlobalStater is a State that can describe the full environment state as text, for a
-// centralized critic that should see more than the agents' prompts.
-type GlobalStater interface {
-	GlobalState() string
+// Terminator is an Env that declares its early termination (the reference library's
+// early_termination_threshold): trainers end an episode after a turn whose reward exceeds the
+// threshold, strictly, since later turns cannot improve a solved task. Actor-critic rollouts
+// decide per episode; Monte Carlo trees stop expanding a node whose joint actions' mean reward
+// exceeds it. The threshold is on the scale of Transition.Reward, after the env's own reward
+// shift, and follows the env's options (a shift option moves it). ok is false where ending early
+// does not fit the env's reward: every turn pays a new positive reward (ending early would
+// forfeit it), turns before the last pay a constant that would always exceed the threshold
+// (sparse rewards), or the env never has more than one turn. (An env configured with one turn
+// may still return ok; ending after the last turn changes nothing.) An Env without the
+// capability never ends early.
+type Terminator interface {
+	TerminationThreshold() (threshold float64, ok bool)
 }
 
 // CheckResponses returns an error unless there is exactly one response per agent.

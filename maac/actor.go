@@ -18,14 +18,16 @@ import (
 //	loss_i = -sum_n w_n * min(rho_n A_n, clip(rho_n, 1-eps, 1+eps) A_n)   (PPOClip > 0)
 //
 // with log pi_i(a|h) the SUM of the response's token log-probs (a response is one action),
-// rho = pi/pi_old of the whole response, and w_n = 1/N (0 on padding rows).
+// rho = pi/pi_old of the whole response, and w_n = 1/N (0 on padding rows), N the samples of
+// the step.
 
-// actorBatch is one agent's samples of an update.
+// actorBatch is the samples of one actor step.
 type actorBatch struct {
 	prompts, responses [][]int
 	advantages         []float64
 	oldLogp            []float64 // sum of behavior log-probs of each response
-	// Shared-backbone DC only: value targets and rollout-time values at the prompt's end.
+	// A value head on the actor (dc-shared) only: value targets and rollout-time values at the
+	// prompt's end.
 	targets, oldValues []float64
 }
 
@@ -59,22 +61,18 @@ func (b *actorBatch) subset(idx []int) *actorBatch {
 // actorLossConfig selects the terms of an actor's loss.
 type actorLossConfig struct {
 	ppoClip       float64 // 0: plain policy gradient
-	sharedValue   bool    // add the clipped value loss of a value head on the actor (DC shared)
+	valueHead     bool    // add the clipped value loss of a value head on the actor (dc-shared)
 	valueClip     float64
 	valueLossCoef float64
 }
 
 // newActorTrainer builds agent a's optimizer and loss. Inputs of the loss, in order: ids, mask
-// [N,T] int32; response mask [N,T]; advantages, weights, old log-probs [N]; with sharedValue also
+// [N,T] int32; response mask [N,T]; advantages, weights, old log-probs [N]; with valueHead also
 // prompt-end index [N] int32, value targets [N], old values [N].
 func newActorTrainer(t *Trainer, a *Agent, name string, lc actorLossConfig, returnGradient bool) (*lm.Trainer, error) {
 	m := a.Model
-	maxNorm := t.common.MaxGradNorm
-	if maxNorm < 0 {
-		maxNorm = 0
-	}
-	cfg := lm.TrainConfig{Name: name, LearningRate: t.common.ActorLR, WeightDecay: t.common.WeightDecay,
-		MaxGradNorm: maxNorm, ReturnGradient: returnGradient}
+	cfg := t.trainConfig(name, t.common.ActorLR)
+	cfg.ReturnGradient = returnGradient
 	loss := func(g *Graph, in []*Node) (*Node, []*Node) {
 		ids, mask, respMask, adv, weights, oldLogp := in[0], in[1], in[2], in[3], in[4], in[5]
 		hidden := m.Hidden(ids, mask)
@@ -96,7 +94,8 @@ func newActorTrainer(t *Trainer, a *Agent, name string, lc actorLossConfig, retu
 			total = Sub(total, MulScalar(meanEntropy, t.common.EntropyCoef))
 		}
 		extra := []*Node{policyLoss, meanEntropy}
-		if lc.sharedValue {
+		if lc.valueHead {
+			// L = max((V - y)^2, (V_clip - y)^2), V_clip = V_old + clip(V - V_old, -eps, eps)
 			index, targets, oldValues := in[6], in[7], in[8]
 			values := m.Values(hidden, index)
 			clippedValues := Add(oldValues, ClipScalar(Sub(values, oldValues), -lc.valueClip, lc.valueClip))
@@ -138,57 +137,56 @@ func (b *actorBatch) inputs(m *lm.Model) ([]any, error) {
 	return in, nil
 }
 
-// trainActor runs the policy-gradient update of agent i (Epochs passes) and, when due, the
-// gradient-variance measurement on M micro-batches before it.
-func (t *Trainer) trainActor(i int, b *actorBatch, m Metrics) error {
+// actorStep is the outcome of one actor step.
+type actorStep struct {
+	policyLoss, entropy, gradNorm float64
+	// valueLoss is the clipped value loss of a value head on the actor (dc-shared), if any.
+	valueLoss    float64
+	hasValueLoss bool
+}
+
+// stepActor runs agent i's policy-gradient step on b (Epochs passes).
+func (t *Trainer) stepActor(i int, b *actorBatch, m Metrics) (actorStep, error) {
 	a := t.Agents[i]
 	if len(b.prompts) == 0 {
-		return fmt.Errorf("%s: no samples to train on", a.Name)
+		return actorStep{}, fmt.Errorf("%s: no samples to train on", a.Name)
 	}
-	start := time.Now()
-	if t.common.PositiveAdvantages {
-		for k, adv := range b.advantages {
-			b.advantages[k] = max(adv, 0)
-		}
-	}
-	if t.gradVar[i] != nil && t.update%t.common.GradVarEvery == 0 {
-		if err := t.measureGradVariance(i, b, m); err != nil {
-			return err
-		}
-	}
+	defer timed(m, MetricTimeOptimizer)()
 	in, err := b.inputs(a.Model)
 	if err != nil {
-		return fmt.Errorf("%s: %w", a.Name, err)
+		return actorStep{}, fmt.Errorf("%s: %w", a.Name, err)
 	}
 	var res lm.StepResult
 	for range t.common.Epochs {
 		if res, err = t.actors[i].Step(in...); err != nil {
-			return fmt.Errorf("%s: %w", a.Name, err)
+			return actorStep{}, fmt.Errorf("%s: %w", a.Name, err)
 		}
 	}
-	m[agentMetric(i, "policy_loss")] = scalar(res.Extra[0])
-	m[agentMetric(i, "entropy")] = scalar(res.Extra[1])
+	out := actorStep{policyLoss: scalar(res.Extra[0]), entropy: scalar(res.Extra[1]), gradNorm: res.GradNorm}
 	if len(res.Extra) > 2 {
-		m[criticMetric(i, "value_loss")] = scalar(res.Extra[2])
+		out.valueLoss, out.hasValueLoss = scalar(res.Extra[2]), true
 	}
-	m[agentMetric(i, "grad_norm")] = res.GradNorm
-	m[agentMetric(i, "advantage/mean")], m[agentMetric(i, "advantage/std")] = MeanStd(b.advantages)
-	length := 0
-	for _, r := range b.responses {
-		length += len(r)
-	}
-	m[agentMetric(i, "response_length")] = float64(length) / float64(len(b.responses))
-	m[MetricTimeOptimizer] += time.Since(start).Seconds()
-	return nil
+	return out, nil
 }
 
-// measureGradVariance splits the batch into M interleaved micro-batches, computes each one's
-// policy gradient without updating, and records GradientStats.
+// positiveOnly sets the negative advantages to 0 when PositiveAdvantages is on.
+func (t *Trainer) positiveOnly(advantages []float64) {
+	if t.common.PositiveAdvantages {
+		for k, adv := range advantages {
+			advantages[k] = max(adv, 0)
+		}
+	}
+}
+
+// measureGradVariance splits agent i's samples of the update (with their final advantages) into
+// M interleaved micro-batches, computes each one's policy gradient without updating, and records
+// GradientStats. It runs every GradVarEvery updates, before the agent's first step.
 func (t *Trainer) measureGradVariance(i int, b *actorBatch, m Metrics) error {
 	M := t.common.GradVarMicroBatches
-	if len(b.prompts) < M {
-		return nil // too few samples for M non-empty micro-batches
+	if t.gradVar[i] == nil || t.update%t.common.GradVarEvery != 0 || len(b.prompts) < M {
+		return nil // off, not due, or too few samples for M non-empty micro-batches
 	}
+	defer timed(m, MetricTimeOptimizer)()
 	grads := make([][]float32, M)
 	for mb := range M {
 		var idx []int
@@ -215,6 +213,68 @@ func (t *Trainer) measureGradVariance(i int, b *actorBatch, m Metrics) error {
 	m[gradMetric(i, "relative_variance")] = stats.RelativeVariance
 	m[gradMetric(i, "norm")] = stats.Norm
 	return nil
+}
+
+// addActor creates agent i's optimizer and, when the variance measurement is on, its
+// gradient-only twin.
+func (t *Trainer) addActor(i int, a *Agent, lc actorLossConfig) error {
+	var err error
+	if t.actors[i], err = newActorTrainer(t, a, a.Name, lc, false); err != nil {
+		return err
+	}
+	if t.common.GradVarMicroBatches > 0 {
+		plain := actorLossConfig{ppoClip: lc.ppoClip}
+		if t.gradVar[i], err = newActorTrainer(t, a, a.Name+"_gradvar", plain, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// agentStats averages an agent's step results over an update and records them.
+type agentStats struct {
+	steps                         int
+	policyLoss, entropy, gradNorm float64
+	advantages                    []float64
+	tokens, responses             int
+}
+
+func (s *agentStats) addStep(r actorStep, b *actorBatch) {
+	s.steps++
+	s.policyLoss += r.policyLoss
+	s.entropy += r.entropy
+	s.gradNorm += r.gradNorm
+	s.addSamples(b)
+}
+
+// addSamples records the advantages and lengths of b's samples (also of steps not taken while
+// the critic warms up).
+func (s *agentStats) addSamples(b *actorBatch) {
+	s.advantages = append(s.advantages, b.advantages...)
+	for _, r := range b.responses {
+		s.tokens += len(r)
+	}
+	s.responses += len(b.responses)
+}
+
+// record writes agent i's metrics of the update.
+func (s *agentStats) record(i int, m Metrics) {
+	if s.steps > 0 {
+		n := float64(s.steps)
+		m[agentMetric(i, "policy_loss")] = s.policyLoss / n
+		m[agentMetric(i, "entropy")] = s.entropy / n
+		m[agentMetric(i, "grad_norm")] = s.gradNorm / n
+	}
+	if s.responses > 0 {
+		m[agentMetric(i, "advantage/mean")], m[agentMetric(i, "advantage/std")] = MeanStd(s.advantages)
+		m[agentMetric(i, "response_length")] = float64(s.tokens) / float64(s.responses)
+	}
+}
+
+// timed adds the time until the returned function runs to metric name.
+func timed(m Metrics, name string) func() {
+	start := time.Now()
+	return func() { m[name] += time.Since(start).Seconds() }
 }
 
 func scalar(t *tensors.Tensor) float64 { return float64(tensors.ToScalar[float32](t)) }

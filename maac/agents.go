@@ -47,8 +47,8 @@ const (
 // an actor write numbers the env's own vocabulary does not offer.
 var framingPieces = func() []string {
 	out := []string{"\n\n", "\n\n[Joint Action]"}
-	for i := 1; i <= 8; i++ {
-		out = append(out, fmt.Sprintf("[Agent %d] ", i), fmt.Sprintf("\n[Agent %d action]\n", i))
+	for i := range 8 {
+		out = append(out, fmt.Sprintf("[Agent %d] ", i), fmt.Sprintf("\n\n[Agent %d action]\n", i))
 	}
 	return out
 }()

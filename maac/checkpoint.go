@@ -66,7 +66,7 @@ func (t *Trainer) SaveCheckpoint(dir string) error {
 	if err := safetensors.WriteFile(filepath.Join(tmp, "state.safetensors"), all, map[string]string{"format": "collm-run-state"}); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	state, _ := json.MarshalIndent(checkpointState{checkpointVersion, t.update, t.envStep, t.algo.Name(), t.warmStarted}, "", "  ")
+	state, _ := json.MarshalIndent(checkpointState{checkpointVersion, t.update, t.envStep, t.info.Name, t.warmStarted}, "", "  ")
 	if err := os.WriteFile(filepath.Join(tmp, "state.json"), append(state, '\n'), 0o644); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -114,8 +114,8 @@ func (t *Trainer) LoadCheckpoint(dir string) error {
 	if st.Version != checkpointVersion {
 		return fmt.Errorf("checkpoint %s has format version %d; this collm reads version %d", dir, st.Version, checkpointVersion)
 	}
-	if st.Algorithm != t.algo.Name() {
-		return fmt.Errorf("checkpoint %s is from algorithm %s, this run is %s", dir, st.Algorithm, t.algo.Name())
+	if st.Algorithm != t.info.Name {
+		return fmt.Errorf("checkpoint %s is from algorithm %s, this run is %s", dir, st.Algorithm, t.info.Name)
 	}
 	f, err := safetensors.ReadFile(filepath.Join(dir, "state.safetensors"))
 	if err != nil {

@@ -5,77 +5,166 @@ import (
 	"math"
 )
 
-// Common holds the settings every algorithm shares. Its zero value plus defaults works; the
-// defaults are the reference library's (CoMLRL) unless said otherwise. Zero means "use the
-// default" for every numeric field.
+// The settings of the algorithms. Every struct's zero value plus defaults works, and the defaults
+// are the reference library's (CoMLRL: MAACConfig, IACConfig, MAGRPOConfig and the authors' task
+// configs) unless a field's doc says otherwise; each field names where its default comes from.
+// Zero means "use the default" for every numeric and string field; where zero is also a value one
+// may want, a negative value or a separate switch turns the feature off, as its doc says.
+
+// JointMode says how the agents' samples at a node pair into joint actions.
+type JointMode string
+
+const (
+	// JointAligned pairs the k-th responses of all agents: K joint actions per node.
+	JointAligned JointMode = "aligned"
+	// JointCross takes the Cartesian product: K^n joint actions per node.
+	JointCross JointMode = "cross"
+)
+
+// Branching is the shape of a rollout.
+type Branching string
+
+const (
+	// BranchTree expands every node into its joint actions' children: the Monte Carlo family's
+	// per-node baselines need the siblings.
+	BranchTree Branching = "tree"
+	// BranchChains expands only the root and then follows one sample per node: K independent
+	// episodes per task, as the reference's actor-critic trainers sample.
+	BranchChains Branching = "chains"
+)
+
+// Minibatch is the training cadence: which samples each optimizer step uses.
+type Minibatch string
+
+const (
+	// MinibatchReference is the reference's cadence: each agent's samples fill its own buffer
+	// (actor-critic: one sample is one response, and a buffer is checked after each task's
+	// rollout; Monte Carlo: one sample is one expanded node with its K responses, checked after
+	// each node); a buffer holding RolloutBufferSize samples is split by turn and each turn group
+	// is one optimizer step (a group larger than the buffer size is shuffled and cut into steps
+	// of that size: the reference's train_batch_size). Samples left in a buffer at the end of an
+	// update are trained on then, as the reference flushes its buffers at the end of an epoch,
+	// so a checkpoint never holds pending samples. The update's rollout is generated at its
+	// start, so later steps of an update train on samples a few steps old, as the reference's
+	// later turn groups do.
+	MinibatchReference Minibatch = "reference"
+	// MinibatchUpdate is one step per agent per update on all its samples (and one critic step
+	// on all joint actions): collm's former cadence, an order of magnitude fewer optimizer
+	// steps per env step.
+	MinibatchUpdate Minibatch = "update"
+)
+
+// KLPenalty says whose KL a reference-KL penalty charges.
+type KLPenalty string
+
+const (
+	// KLOwn penalizes each agent's reward by its own KL, r_i = r - beta KL_i (the reference).
+	KLOwn KLPenalty = "own"
+	// KLTeam subtracts beta times the sum of all agents' KLs from the shared reward, which stays
+	// shared (collm's former choice).
+	KLTeam KLPenalty = "team"
+)
+
+// Normalization is how advantages are rescaled before a policy-gradient step.
+type Normalization string
+
+const (
+	// NormZScore is (A - mean) / max(std, 1e-6) with the population std (torch's
+	// std(unbiased=False)); a group of one sample keeps its raw advantage (the reference).
+	NormZScore Normalization = "zscore"
+	// NormStd divides by the population std without re-centring, so the baseline's centring
+	// (e.g. MAREMAX's A <= 0) survives (Monte Carlo only; collm's former normalize_std).
+	NormStd Normalization = "std"
+	// NormNone uses the raw advantages.
+	NormNone Normalization = "none"
+)
+
+// Common holds the settings every algorithm shares.
 type Common struct {
-	// NumGenerations is K, the responses each agent samples per node. Default 4.
+	// NumGenerations is K, the responses each agent samples per node. Default 4 (MAGRPOConfig;
+	// the actor-critic trainers sample one response per episode, which chains with K episodes
+	// per task reproduce).
 	NumGenerations int `json:"num_generations,omitempty"`
-	// JointMode pairs the agents' samples into joint actions: "aligned" pairs the k-th responses
-	// (K children per node), "cross" takes the Cartesian product (K^n children). Default "aligned".
-	JointMode string `json:"joint_mode,omitempty"`
-	// Branching is the rollout shape: "tree" expands every node into K (or K^n) children, as the
-	// MC family needs for its per-node baselines; "chains" expands only the root and follows one
-	// sample per node afterwards (K episodes per task). Default "tree" for the MC family and
-	// "chains" for actor-critic, whose critics need no siblings.
-	Branching string `json:"branching,omitempty"`
-	// TasksPerUpdate is the number of tasks (root prompts) rolled out per update. Default 4.
+	// JointMode pairs the agents' samples into joint actions. Default aligned (the reference).
+	JointMode JointMode `json:"joint_mode,omitempty"`
+	// Branching is the rollout shape. Default tree for the Monte Carlo family and chains for
+	// actor-critic, whose critics need no siblings.
+	Branching Branching `json:"branching,omitempty"`
+	// TasksPerUpdate is the number of tasks (root prompts) rolled out per update, the unit of
+	// metrics and checkpoints. Default 4 (a collm setting: the reference rolls out one task at
+	// a time).
 	TasksPerUpdate int `json:"tasks_per_update,omitempty"`
-	// Gamma is the discount. Default 1.0 for single-turn envs and 0.9 for multi-turn ones (the
-	// reference's task configs). Values in (0, 1].
+	// Minibatch is the training cadence. Default reference.
+	Minibatch Minibatch `json:"minibatch,omitempty"`
+	// RolloutBufferSize is the reference's rollout_buffer_size, the samples per agent buffer
+	// that trigger the optimizer steps (Minibatch reference): a sample is one response for
+	// actor-critic, one expanded node for the Monte Carlo family. Default 8 for actor-critic
+	// (MAACConfig, IACConfig) and 2 for the Monte Carlo family (MAGRPOConfig); the authors'
+	// Minecraft configs use 1.
+	RolloutBufferSize int `json:"rollout_buffer_size,omitempty"`
+	// Gamma is the discount, in (0, 1]. Default 1.0 for single-turn envs and 0.9 for multi-turn
+	// ones (the reference's multi-turn task configs).
 	Gamma float64 `json:"gamma,omitempty"`
-	// Temperature and TopP of sampling. Defaults 0.6 and 0.6; tiny models from scratch explore
-	// better at 1.0 and 1.0. TopK 0 keeps every token.
+	// Temperature and TopP of sampling. Defaults 0.6 and 0.6 (the reference); tiny models from
+	// scratch explore better at 1.0 and 1.0. TopK 0 keeps every token.
 	Temperature float64 `json:"temperature,omitempty"`
 	TopP        float64 `json:"top_p,omitempty"`
 	TopK        int     `json:"top_k,omitempty"`
-	// MaxNewTokens caps each response. Default 32.
+	// MaxNewTokens caps each response. Default 32 (a collm setting for tiny models; the
+	// reference uses 256).
 	MaxNewTokens int `json:"max_new_tokens,omitempty"`
-	// ActorLR is the AdamW learning rate of every actor. Default 5e-6 (full fine-tuning of 1.5B
-	// models in the paper; tiny models from scratch want 3e-4 to 1e-3).
+	// ActorLR is the AdamW learning rate of every actor. Default 5e-6 (the reference, for full
+	// fine-tuning of 1.5B models; tiny models from scratch want 3e-4 to 1e-3).
 	ActorLR float64 `json:"actor_lr,omitempty"`
-	// WeightDecay of AdamW (matrices only). Default 0.
+	// WeightDecay of AdamW on every trained parameter. Default 0.01 (torch.optim.AdamW's, which
+	// the reference uses); negative turns decay off (collm's former default).
 	WeightDecay float64 `json:"weight_decay,omitempty"`
-	// MaxGradNorm clips the global gradient norm of each optimizer step. Default 1.0; negative
-	// turns clipping off.
+	// MaxGradNorm clips the global gradient norm of each optimizer step when > 0. Default 0: no
+	// clipping (the reference; collm formerly clipped at 1.0).
 	MaxGradNorm float64 `json:"max_grad_norm,omitempty"`
-	// RewardShift is added to every reward (the reference uses -4 coding, -2 StrBuild, -1
-	// HouseBuild). Default 0.
+	// RewardShift is added to every reward on top of the env's own reward. The envs already
+	// apply the paper's shifts (-4 coding, -2 StrBuild, -1 HouseBuild), so the reference's
+	// behaviour is the default 0; set it only for a custom env that lacks its shift.
 	RewardShift float64 `json:"reward_shift,omitempty"`
-	// KLBeta shapes the reward r' = r - KLBeta * sum_i KL_i with the k3 estimate of each agent's
-	// KL to its frozen initial policy. Default 0 (off); the reference uses 0.1 when on.
+	// KLBeta shapes rewards with the k3 estimate of each agent's KL to its frozen initial
+	// policy, summed over its response tokens (see KLPenalty). Default 0 (off, the reference's
+	// default); the reference uses 0.1 when on.
 	KLBeta float64 `json:"kl_beta,omitempty"`
+	// KLPenalty says whose KL the penalty charges. Default own (the reference).
+	KLPenalty KLPenalty `json:"kl_penalty,omitempty"`
 	// EntropyCoef adds -EntropyCoef * H to each actor's loss, H the mean entropy of its policy
-	// over the sampled response tokens (CleanRL's ent_coef), so policies keep exploring instead of
-	// collapsing onto one answer. Default 0 (off, as the paper); tiny agents from scratch may
-	// want about 0.01.
+	// over the sampled response tokens (CleanRL's ent_coef), so policies keep exploring.
+	// Default 0 (off, as the paper).
 	EntropyCoef float64 `json:"entropy_coef,omitempty"`
 	// PositiveAdvantages trains each actor on its samples with a positive advantage only
-	// (negative advantages become 0, after any normalization), as rejection-sampling fine-tuning
-	// (RAFT, ReST) keeps the better samples only: a failed attempt at a long answer is not pushed
-	// down, so a policy from scratch retreats less onto the answers that are safest to sample (on
-	// coding-mini agents learned to copy a constant from the statement where the plain gradient
-	// did not), and after a warm start a correct part whose partner's part did not fit is not
-	// pushed down (coding-mini from a base model: see envs/coding/mini.go). Default false (the
-	// paper's policy gradient).
+	// (negative advantages become 0, after normalization), as rejection-sampling fine-tuning
+	// (RAFT, ReST) keeps the better samples: a failed attempt is not pushed down. Default false
+	// (the paper's policy gradient).
 	PositiveAdvantages bool `json:"positive_advantages,omitempty"`
 	// WarmStartSteps supervised steps on the env's demonstrations (envs.Demonstrator) run at the
-	// start of the first update (Trainer.WarmStart: TasksPerUpdate tasks per step, at ActorLR;
-	// their mean losses are logged as warm_start/loss_first and warm_start/loss_last). This is
-	// how agents from random weights get the base model the paper starts from: with coding-mini's
-	// demos=varied they learn to write each function but no convention between them. A resumed
-	// run does not repeat it. Default 0 (none).
+	// start of the first update (Trainer.WarmStart: TasksPerUpdate tasks per step, at ActorLR),
+	// giving agents from random weights a base model to start from. A resumed run does not repeat
+	// it. Default 0 (none).
 	WarmStartSteps int `json:"warm_start_steps,omitempty"`
-	// EarlyStopReward, when non-zero, ends the episodes of a task after a turn whose mean reward
-	// exceeds it (later turns are skipped). Default 0 (off).
-	EarlyStopReward float64 `json:"early_stop_reward,omitempty"`
+	// EarlyTerminationThreshold ends episodes early (the reference's
+	// early_termination_threshold): with chains an episode ends after a turn whose reward
+	// exceeds it; in a tree a node whose joint actions' mean reward exceeds it is not expanded.
+	// The reward is the env's (after its own shift, before RewardShift and the KL penalty). Nil
+	// takes the env's declared threshold (envs.Terminator, as the reference's task configs set
+	// it); the resolved config records the value used.
+	EarlyTerminationThreshold *float64 `json:"early_termination_threshold,omitempty"`
+	// NoEarlyTermination turns early termination off. Resolving sets it for an env that declares
+	// no threshold.
+	NoEarlyTermination bool `json:"no_early_termination,omitempty"`
 	// PPOClip, when > 0, replaces the plain policy gradient by PPO's clipped surrogate with the
-	// sequence-level ratio pi/pi_old of each response, and Epochs passes are made over each batch.
-	// Default 0 (off: strictly on-policy, one pass, as the paper). Epochs default 1.
+	// sequence-level ratio pi/pi_old of each response, and Epochs passes are made over each
+	// step's samples. Default 0 (off: strictly on-policy, one pass, as the paper). Epochs
+	// default 1.
 	PPOClip float64 `json:"ppo_clip,omitempty"`
 	Epochs  int     `json:"epochs,omitempty"`
 	// GradVarMicroBatches is M, the micro-batches of the gradient-variance measurement
-	// (grad/agent/<i>/variance). Default 4; -1 turns the measurement off.
+	// (grad/agent/<i>/variance), taken once per update on all of an agent's samples before its
+	// first step. Default 4; -1 turns the measurement off (a collm measurement).
 	GradVarMicroBatches int `json:"grad_var_micro_batches,omitempty"`
 	// GradVarEvery measures the gradient variance every this many updates. Default 1.
 	GradVarEvery int `json:"grad_var_every,omitempty"`
@@ -84,32 +173,68 @@ type Common struct {
 	Seed uint64 `json:"seed"`
 }
 
+// CriticType is what a critic estimates.
+type CriticType string
+
+const (
+	// CriticV is V(h_t), the value of the history.
+	CriticV CriticType = "v"
+	// CriticQ is Q(h_t, a_t), the value of the history and the action (the joint action for
+	// CC, the agent's own for DC).
+	CriticQ CriticType = "q"
+)
+
+// Targets are the critic targets of the actor-critic algorithms.
+type Targets string
+
+const (
+	// TargetsTD0 is y_t = r_t + gamma V_old(h_{t+1}), y_T = r_T (the paper).
+	TargetsTD0 Targets = "td0"
+	// TargetsNStep is the n-step return bootstrapped from V_old(h_{t+n}).
+	TargetsNStep Targets = "nstep"
+	// TargetsGAE is GAE(lambda): advantages A_t and targets A_t + V_old(h_t).
+	TargetsGAE Targets = "gae"
+)
+
+// QAdvantage is the advantage of a Q critic.
+type QAdvantage string
+
+const (
+	// QSampled is y_t - Q_old(h_t, a_t) of the sampled action (the reference).
+	QSampled QAdvantage = "sampled"
+	// QMean is y_t - mean_k Q_old(h_t, a^k_t) over the node's sampled actions, an estimate of
+	// V(h_t) as baseline (collm's former choice).
+	QMean QAdvantage = "mean"
+)
+
 // ActorCritic holds the settings of the critic-based algorithms (CoLLM-CC, CoLLM-DC).
 type ActorCritic struct {
-	// CriticType is "v" (value of the history) or "q" (value of the history and the joint action,
-	// CC; the agent's own action, DC). With "q" the advantage is y_t - mean_k Q_old(h_t, a^k_t)
-	// over the node's sampled actions. Default "v".
-	CriticType string `json:"critic_type,omitempty"`
-	// CriticLR is the critic's AdamW learning rate. Default 5e-6.
+	// CriticType is v or q. Default v (the reference).
+	CriticType CriticType `json:"critic_type,omitempty"`
+	// QAdvantage is the advantage with critic_type q. Default sampled (the reference).
+	QAdvantage QAdvantage `json:"q_advantage,omitempty"`
+	// CriticLR is the critic's AdamW learning rate. Default 5e-6 (the reference).
 	CriticLR float64 `json:"critic_lr,omitempty"`
-	// ValueLossCoef scales the critic loss. Default 0.6.
+	// ValueLossCoef scales the critic loss. Default 0.6 (the reference).
 	ValueLossCoef float64 `json:"value_loss_coef,omitempty"`
-	// NoAdvantageNormalization turns off (A - mean)/max(std, 1e-6) over the update buffer.
-	NoAdvantageNormalization bool `json:"no_advantage_normalization,omitempty"`
+	// AdvantageNormalization rescales the advantages of each optimizer step (one agent, one
+	// turn group; with minibatch update all of an agent's samples of the update): zscore or
+	// none. Default zscore (the reference's advantage_normalization).
+	AdvantageNormalization Normalization `json:"advantage_normalization,omitempty"`
 	// CriticWarmup is the number of first updates that train only the critics: the actors keep
-	// their weights (with a shared value head, only its value loss trains). A freshly initialized
-	// critic's errors would otherwise act as advantages and can wreck actors that start from a
-	// good policy (a warm start or a pretrained checkpoint). Default 0 (the paper).
+	// their weights (with a shared value head, only its value loss trains), so a freshly
+	// initialized critic's errors do not act as advantages on actors that start from a good
+	// policy. Default 0 (the paper; a collm option).
 	CriticWarmup int `json:"critic_warmup,omitempty"`
-	// Targets: "td0" (default, the paper), "nstep" (NSteps, default 3) or "gae" (Lambda, default
-	// 0.95), computed along each rollout path.
-	Targets string  `json:"targets,omitempty"`
+	// Targets: td0 (default, the paper), nstep (NSteps, default 3) or gae (Lambda, default
+	// 0.95), computed along each rollout path (collm options).
+	Targets Targets `json:"targets,omitempty"`
 	NSteps  int     `json:"n_steps,omitempty"`
 	Lambda  float64 `json:"lambda,omitempty"`
 }
 
-// CCConfig configures CoLLM-CC: decentralized actors and one centralized critic that reads the
-// joint history.
+// CCConfig configures CoLLM-CC (and the single-agent actor-critic): decentralized actors and
+// one centralized critic that reads the joint history.
 type CCConfig struct {
 	Common
 	ActorCritic
@@ -119,11 +244,9 @@ type CCConfig struct {
 type DCConfig struct {
 	Common
 	ActorCritic
-	// Shared puts each agent's value head on its actor's backbone (topology b) instead of a
-	// separate critic model per agent (topology a). Default false.
-	Shared bool `json:"shared,omitempty"`
-	// ValueClip is eps of PPO-style value clipping, used with Shared. Default 0.2 (the reference
-	// uses 0.05 on Minecraft).
+	// ValueClip is eps of the PPO-style value clipping of a value head on the actor's backbone
+	// (algorithm dc-shared). Default 0.2 (IACConfig's value_clip_range; the authors' Minecraft
+	// configs use 0.05).
 	ValueClip float64 `json:"value_clip,omitempty"`
 }
 
@@ -131,21 +254,40 @@ type DCConfig struct {
 // single-agent GRPO.
 type MCConfig struct {
 	Common
-	// Baseline: "mean" (MAGRPO, default), "rloo", "max" or "raw".
+	// Baseline is set by the algorithm: mean (magrpo, grpo), rloo (marloo), max (maremax) or
+	// raw (mareinforce); a different value is an error that names the algorithm to use.
 	Baseline Baseline `json:"baseline,omitempty"`
-	// NormalizeStd divides each node's advantages by their standard deviation (GRPO-style).
-	NormalizeStd bool `json:"normalize_std,omitempty"`
+	// AdvantageNormalization rescales each node's K advantages after the baseline: zscore,
+	// std or none. Default zscore (the reference's advantage_normalization), under which the
+	// four baselines train identically; none makes them differ.
+	AdvantageNormalization Normalization `json:"advantage_normalization,omitempty"`
 }
 
-func (c *Common) defaults(multiTurn, monteCarlo bool) {
+// sectionConfig is one algorithm config section (CCConfig, DCConfig, MCConfig).
+type sectionConfig interface {
+	common() *Common
+	// setDefaults fills the unset fields for algorithm a.
+	setDefaults(a Algorithm, multiTurn bool)
+	// Validate reports the first bad field and how to fix it.
+	Validate(numAgents int) error
+}
+
+func (c *CCConfig) common() *Common { return &c.Common }
+func (c *DCConfig) common() *Common { return &c.Common }
+func (c *MCConfig) common() *Common { return &c.Common }
+
+func (c *Common) defaults(a Algorithm, multiTurn bool) {
 	setInt(&c.NumGenerations, 4)
-	setStr(&c.JointMode, "aligned")
-	if monteCarlo {
-		setStr(&c.Branching, "tree")
-	} else {
-		setStr(&c.Branching, "chains")
-	}
+	setStr(&c.JointMode, JointAligned)
 	setInt(&c.TasksPerUpdate, 4)
+	setStr(&c.Minibatch, MinibatchReference)
+	if a.Critic == CriticNone {
+		setStr(&c.Branching, BranchTree)
+		setInt(&c.RolloutBufferSize, 2)
+	} else {
+		setStr(&c.Branching, BranchChains)
+		setInt(&c.RolloutBufferSize, 8)
+	}
 	if multiTurn {
 		setFloat(&c.Gamma, 0.9)
 	} else {
@@ -155,7 +297,8 @@ func (c *Common) defaults(multiTurn, monteCarlo bool) {
 	setFloat(&c.TopP, 0.6)
 	setInt(&c.MaxNewTokens, 32)
 	setFloat(&c.ActorLR, 5e-6)
-	setFloat(&c.MaxGradNorm, 1.0)
+	setFloat(&c.WeightDecay, 0.01)
+	setStr(&c.KLPenalty, KLOwn)
 	setInt(&c.Epochs, 1)
 	setInt(&c.GradVarMicroBatches, 4)
 	setInt(&c.GradVarEvery, 1)
@@ -165,12 +308,16 @@ func (c *Common) validate(numAgents int) error {
 	switch {
 	case c.NumGenerations < 1:
 		return fmt.Errorf("num_generations=%d: want >= 1", c.NumGenerations)
-	case c.JointMode != "aligned" && c.JointMode != "cross":
+	case c.JointMode != JointAligned && c.JointMode != JointCross:
 		return fmt.Errorf("joint_mode=%q: want aligned or cross", c.JointMode)
-	case c.Branching != "tree" && c.Branching != "chains":
+	case c.Branching != BranchTree && c.Branching != BranchChains:
 		return fmt.Errorf("branching=%q: want tree or chains", c.Branching)
 	case c.TasksPerUpdate < 1:
 		return fmt.Errorf("tasks_per_update=%d: want >= 1", c.TasksPerUpdate)
+	case c.Minibatch != MinibatchReference && c.Minibatch != MinibatchUpdate:
+		return fmt.Errorf("minibatch=%q: want reference (the reference's buffer cadence) or update (one step per update)", c.Minibatch)
+	case c.RolloutBufferSize < 1:
+		return fmt.Errorf("rollout_buffer_size=%d: want >= 1", c.RolloutBufferSize)
 	case !(c.Gamma > 0 && c.Gamma <= 1):
 		return fmt.Errorf("gamma=%g: want a discount in (0, 1]", c.Gamma)
 	case c.Temperature < 0 || c.TopP < 0 || c.TopP > 1 || c.TopK < 0:
@@ -179,12 +326,16 @@ func (c *Common) validate(numAgents int) error {
 		return fmt.Errorf("max_new_tokens=%d: want >= 1", c.MaxNewTokens)
 	case !(c.ActorLR > 0):
 		return fmt.Errorf("actor_lr=%g: want > 0", c.ActorLR)
-	case c.WeightDecay < 0:
-		return fmt.Errorf("weight_decay=%g: want >= 0", c.WeightDecay)
+	case math.IsNaN(c.WeightDecay):
+		return fmt.Errorf("weight_decay=%g: want >= 0 (negative turns decay off)", c.WeightDecay)
+	case c.MaxGradNorm < 0 || math.IsNaN(c.MaxGradNorm):
+		return fmt.Errorf("max_grad_norm=%g: want >= 0 (0 = no clipping)", c.MaxGradNorm)
 	case c.WarmStartSteps < 0:
 		return fmt.Errorf("warm_start_steps=%d: want >= 0 (0 = no warm start)", c.WarmStartSteps)
 	case c.KLBeta < 0:
 		return fmt.Errorf("kl_beta=%g: want >= 0 (0 = off)", c.KLBeta)
+	case c.KLPenalty != KLOwn && c.KLPenalty != KLTeam:
+		return fmt.Errorf("kl_penalty=%q: want own (each agent its own KL) or team (the shared reward pays the sum)", c.KLPenalty)
 	case c.EntropyCoef < 0:
 		return fmt.Errorf("entropy_coef=%g: want >= 0 (0 = off)", c.EntropyCoef)
 	case c.PPOClip < 0 || c.Epochs < 1:
@@ -197,54 +348,64 @@ func (c *Common) validate(numAgents int) error {
 		return fmt.Errorf("grad_var_every=%d: want >= 1", c.GradVarEvery)
 	case math.IsNaN(c.RewardShift) || math.IsInf(c.RewardShift, 0):
 		return fmt.Errorf("reward_shift=%g: want a finite number", c.RewardShift)
-	case c.JointMode == "cross" && pow(c.NumGenerations, numAgents) > 4096:
+	case c.EarlyTerminationThreshold != nil && (math.IsNaN(*c.EarlyTerminationThreshold) || math.IsInf(*c.EarlyTerminationThreshold, 0)):
+		return fmt.Errorf("early_termination_threshold=%g: want a finite reward (or no_early_termination: true)", *c.EarlyTerminationThreshold)
+	case c.JointMode == JointCross && pow(c.NumGenerations, numAgents) > 4096:
 		return fmt.Errorf("joint_mode=cross with K=%d and %d agents makes %d joint actions per node: lower num_generations or use aligned",
 			c.NumGenerations, numAgents, pow(c.NumGenerations, numAgents))
 	}
 	return nil
 }
 
+// earlyTermination returns the threshold of early termination and whether it is on.
+func (c *Common) earlyTermination() (float64, bool) {
+	if c.NoEarlyTermination || c.EarlyTerminationThreshold == nil {
+		return 0, false
+	}
+	return *c.EarlyTerminationThreshold, true
+}
+
 func (a *ActorCritic) defaults() {
-	setStr(&a.CriticType, "v")
+	setStr(&a.CriticType, CriticV)
+	setStr(&a.QAdvantage, QSampled)
 	setFloat(&a.CriticLR, 5e-6)
 	setFloat(&a.ValueLossCoef, 0.6)
-	setStr(&a.Targets, "td0")
+	setStr(&a.AdvantageNormalization, NormZScore)
+	setStr(&a.Targets, TargetsTD0)
 	setInt(&a.NSteps, 3)
 	setFloat(&a.Lambda, 0.95)
 }
 
-func (a *ActorCritic) validate() error {
+func (a *ActorCritic) validate(c *Common) error {
 	switch {
-	case a.CriticType != "v" && a.CriticType != "q":
+	case a.CriticType != CriticV && a.CriticType != CriticQ:
 		return fmt.Errorf("critic_type=%q: want v or q", a.CriticType)
+	case a.QAdvantage != QSampled && a.QAdvantage != QMean:
+		return fmt.Errorf("q_advantage=%q: want sampled or mean", a.QAdvantage)
 	case !(a.CriticLR > 0):
 		return fmt.Errorf("critic_lr=%g: want > 0", a.CriticLR)
 	case !(a.ValueLossCoef > 0):
 		return fmt.Errorf("value_loss_coef=%g: want > 0", a.ValueLossCoef)
+	case a.AdvantageNormalization != NormZScore && a.AdvantageNormalization != NormNone:
+		return fmt.Errorf("advantage_normalization=%q: want zscore or none", a.AdvantageNormalization)
 	case a.CriticWarmup < 0:
 		return fmt.Errorf("critic_warmup=%d: want >= 0 updates", a.CriticWarmup)
-	case a.Targets != "td0" && a.Targets != "nstep" && a.Targets != "gae":
+	case a.Targets != TargetsTD0 && a.Targets != TargetsNStep && a.Targets != TargetsGAE:
 		return fmt.Errorf("targets=%q: want td0, nstep or gae", a.Targets)
 	case a.NSteps < 1:
 		return fmt.Errorf("n_steps=%d: want >= 1", a.NSteps)
 	case a.Lambda < 0 || a.Lambda > 1:
 		return fmt.Errorf("lambda=%g: want a value in [0, 1]", a.Lambda)
-	case a.CriticType == "q" && a.Targets != "td0":
+	case a.CriticType == CriticQ && a.Targets != TargetsTD0:
 		return fmt.Errorf("critic_type=q supports targets=td0 only, got %q", a.Targets)
-	}
-	return nil
-}
-
-func (a *ActorCritic) validateWith(c *Common) error {
-	if a.Targets != "td0" && c.Branching != "chains" {
+	case a.Targets != TargetsTD0 && c.Branching != BranchChains:
 		return fmt.Errorf("targets=%s follows one path per episode: set branching=chains (or targets=td0 for trees)", a.Targets)
 	}
 	return nil
 }
 
-// Defaults fills unset fields; multiTurn selects the discount default.
-func (c *CCConfig) Defaults(multiTurn bool) {
-	c.Common.defaults(multiTurn, false)
+func (c *CCConfig) setDefaults(a Algorithm, multiTurn bool) {
+	c.Common.defaults(a, multiTurn)
 	c.ActorCritic.defaults()
 }
 
@@ -253,18 +414,14 @@ func (c *CCConfig) Validate(numAgents int) error {
 	if err := c.Common.validate(numAgents); err != nil {
 		return fmt.Errorf("cc config: %w", err)
 	}
-	if err := c.ActorCritic.validate(); err != nil {
-		return fmt.Errorf("cc config: %w", err)
-	}
-	if err := c.ActorCritic.validateWith(&c.Common); err != nil {
+	if err := c.ActorCritic.validate(&c.Common); err != nil {
 		return fmt.Errorf("cc config: %w", err)
 	}
 	return nil
 }
 
-// Defaults fills unset fields; multiTurn selects the discount default.
-func (c *DCConfig) Defaults(multiTurn bool) {
-	c.Common.defaults(multiTurn, false)
+func (c *DCConfig) setDefaults(a Algorithm, multiTurn bool) {
+	c.Common.defaults(a, multiTurn)
 	c.ActorCritic.defaults()
 	setFloat(&c.ValueClip, 0.2)
 }
@@ -274,27 +431,19 @@ func (c *DCConfig) Validate(numAgents int) error {
 	if err := c.Common.validate(numAgents); err != nil {
 		return fmt.Errorf("dc config: %w", err)
 	}
-	if err := c.ActorCritic.validate(); err != nil {
-		return fmt.Errorf("dc config: %w", err)
-	}
-	if err := c.ActorCritic.validateWith(&c.Common); err != nil {
+	if err := c.ActorCritic.validate(&c.Common); err != nil {
 		return fmt.Errorf("dc config: %w", err)
 	}
 	if c.ValueClip < 0 {
 		return fmt.Errorf("dc config: value_clip=%g: want >= 0", c.ValueClip)
 	}
-	if c.Shared && c.CriticType == "q" {
-		return fmt.Errorf("dc config: shared=true reads the value at the prompt; critic_type=q needs a separate critic (shared=false)")
-	}
 	return nil
 }
 
-// Defaults fills unset fields; multiTurn selects the discount default.
-func (c *MCConfig) Defaults(multiTurn bool) {
-	c.Common.defaults(multiTurn, true)
-	if c.Baseline == "" {
-		c.Baseline = BaselineMean
-	}
+func (c *MCConfig) setDefaults(a Algorithm, multiTurn bool) {
+	c.Common.defaults(a, multiTurn)
+	setStr(&c.Baseline, a.baseline)
+	setStr(&c.AdvantageNormalization, NormZScore)
 }
 
 // Validate reports the first bad field and how to fix it.
@@ -305,10 +454,15 @@ func (c *MCConfig) Validate(numAgents int) error {
 	if err := c.Baseline.Validate(); err != nil {
 		return fmt.Errorf("mc config: %w", err)
 	}
+	switch c.AdvantageNormalization {
+	case NormZScore, NormStd, NormNone:
+	default:
+		return fmt.Errorf("mc config: advantage_normalization=%q: want zscore, std or none", c.AdvantageNormalization)
+	}
 	if c.Baseline != BaselineRaw && c.NumGenerations < 2 {
 		return fmt.Errorf("mc config: baseline %s needs num_generations >= 2 (siblings to compare), got %d", c.Baseline, c.NumGenerations)
 	}
-	if c.Branching == "chains" && c.Baseline != BaselineRaw {
+	if c.Branching == BranchChains && c.Baseline != BaselineRaw {
 		return fmt.Errorf("mc config: branching=chains leaves one sample per non-root node, so baseline %s has no siblings there: use branching=tree", c.Baseline)
 	}
 	return nil
@@ -326,7 +480,7 @@ func setFloat(p *float64, v float64) {
 	}
 }
 
-func setStr(p *string, v string) {
+func setStr[S ~string](p *S, v S) {
 	if *p == "" {
 		*p = v
 	}

@@ -3,6 +3,7 @@ package maac
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"math"
 	"path/filepath"
@@ -36,6 +37,15 @@ func runConfig(algo string, envOpts map[string]string, seed uint64) RunConfig {
 	return cfg
 }
 
+func mustAlgorithm(t *testing.T, name string) Algorithm {
+	t.Helper()
+	a, err := LookupAlgorithm(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func mustBuild(t *testing.T, cfg RunConfig) *Trainer {
 	t.Helper()
 	tr, err := Build(cfg)
@@ -64,7 +74,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := MCConfig{}
 			tt.mutate(&c)
-			c.Defaults(false)
+			c.setDefaults(mustAlgorithm(t, "magrpo"), false)
 			err := c.Validate(2)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tt.want)
@@ -72,12 +82,12 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 	var zero MCConfig
-	zero.Defaults(true)
+	zero.setDefaults(mustAlgorithm(t, "magrpo"), true)
 	if err := zero.Validate(2); err != nil || zero.Gamma != 0.9 || zero.NumGenerations != 4 {
 		t.Errorf("zero config + defaults: %v, %+v", err, zero)
 	}
 	cc := CCConfig{ActorCritic: ActorCritic{Targets: "gae"}}
-	cc.Defaults(true)
+	cc.setDefaults(mustAlgorithm(t, "cc"), true)
 	if err := cc.Validate(2); err != nil {
 		t.Errorf("gae on chains: %v", err)
 	}
@@ -138,9 +148,9 @@ func TestRolloutShapes(t *testing.T) {
 	for _, tt := range tests {
 		cfg := runConfig("mareinforce", env, 1)
 		cfg.MC.NumGenerations, cfg.MC.TasksPerUpdate = 2, 3
-		cfg.MC.JointMode, cfg.MC.Branching = tt.joint, tt.branching
+		cfg.MC.JointMode, cfg.MC.Branching = JointMode(tt.joint), Branching(tt.branching)
 		tr := mustBuild(t, cfg)
-		r, err := tr.rollout(context.Background(), 0, tr.sampleTasks(0))
+		r, err := tr.rollout(context.Background(), tr.trainingPlay(0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,25 +162,6 @@ func TestRolloutShapes(t *testing.T) {
 				t.Errorf("%s/%s: an edge of the last turn has a child", tt.joint, tt.branching)
 			}
 		}
-	}
-}
-
-// TestTreeReturns checks R_t = r_t + gamma * mean(children's R_{t+1}) on a hand-made tree.
-func TestTreeReturns(t *testing.T) {
-	leaf := func(r float64) *edge { return &edge{reward: r, envReward: r} }
-	child := &node{edges: []*edge{leaf(1), leaf(3)}}
-	root := &node{}
-	a := &edge{parent: root, reward: 0.5, envReward: 0.5, child: child}
-	b := &edge{parent: root, reward: -1, envReward: -1}
-	root.edges = []*edge{a, b}
-	r := &rollout{edges: [][]*edge{{a, b}, child.edges}}
-	treeReturns(r, 0.9)
-	if !near(a.ret, 0.5+0.9*2) || !near(b.ret, -1) || !near(a.episodeRet, 2.5) {
-		t.Errorf("returns a=%v b=%v episode a=%v", a.ret, b.ret, a.episodeRet)
-	}
-	adv := GroupAdvantages([]float64{a.ret, b.ret}, BaselineMean)
-	if !near(adv[0], (a.ret-b.ret)/2) {
-		t.Errorf("advantage %v", adv)
 	}
 }
 
@@ -342,7 +333,7 @@ func TestLongPromptsAreTruncated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := tr.rollout(context.Background(), 0, tr.sampleTasks(0))
+	r, err := tr.rollout(context.Background(), tr.trainingPlay(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +366,7 @@ func TestSamplingStopsAtEnvStopSequences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := tr.rollout(context.Background(), 0, tr.sampleTasks(0))
+	r, err := tr.rollout(context.Background(), tr.trainingPlay(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,58 +393,181 @@ func TestSamplingStopsAtEnvStopSequences(t *testing.T) {
 	}
 }
 
-// TestOptionsRun runs two updates with each optional knob and checks its metrics appear.
+// TestOptionsRun runs two updates with each optional knob and checks a value it must produce.
+// On toy-coord with 2 turns, K=4 and 4 tasks, CC's chains make 8 responses per agent and task;
+// with the default buffer of 8 each task drains into 2 turn groups: 8 actor steps per update,
+// and the critic steps after each of them for both agents: 16.
 func TestOptionsRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("option runs skipped in -short mode")
 	}
 	env := map[string]string{"turns": "2"}
+	steps := func(ms []Metrics, name string, per float64) error {
+		for u, m := range ms {
+			if m[name] != per*float64(u+1) {
+				return fmt.Errorf("%s after update %d = %v, want %v", name, u+1, m[name], per*float64(u+1))
+			}
+		}
+		return nil
+	}
 	tests := []struct {
-		name   string
-		cfg    func() RunConfig
-		metric string
+		name  string
+		cfg   func() RunConfig
+		check func(ms []Metrics) error
 	}{
-		{"kl", func() RunConfig { c := runConfig("magrpo", env, 1); c.MC.KLBeta = 0.1; return c }, "agent/1/kl"},
-		{"entropy bonus", func() RunConfig { c := runConfig("cc", env, 1); c.CC.EntropyCoef = 0.01; return c }, "agent/1/entropy"},
-		{"ppo epochs", func() RunConfig { c := runConfig("cc", env, 1); c.CC.PPOClip, c.CC.Epochs = 0.2, 2; return c }, "agent/0/policy_loss"},
-		{"gae", func() RunConfig { c := runConfig("cc", env, 1); c.CC.Targets = "gae"; return c }, MetricExplainedVariance},
-		{"nstep", func() RunConfig { c := runConfig("dc", env, 1); c.DC.Targets = "nstep"; return c }, "critic/1/value_loss"},
-		{"cc q critic", func() RunConfig { c := runConfig("cc", env, 1); c.CC.CriticType = "q"; return c }, MetricValueLoss},
-		{"dc q critic", func() RunConfig { c := runConfig("dc", env, 1); c.DC.CriticType = "q"; return c }, "critic/0/value_loss"},
+		{"defaults: cadence", func() RunConfig { return runConfig("cc", env, 1) }, func(ms []Metrics) error {
+			if err := steps(ms, "optim/agent/1/steps", 8); err != nil {
+				return err
+			}
+			return steps(ms, MetricCriticSteps, 16)
+		}},
+		{"minibatch update", func() RunConfig { c := runConfig("cc", env, 1); c.CC.Minibatch = MinibatchUpdate; return c }, func(ms []Metrics) error {
+			if err := steps(ms, "optim/agent/0/steps", 1); err != nil {
+				return err
+			}
+			return steps(ms, MetricCriticSteps, 1)
+		}},
+		{"dc critics", func() RunConfig { return runConfig("dc", env, 1) }, func(ms []Metrics) error {
+			if ms[1]["critic/1/value_loss"] <= 0 {
+				return fmt.Errorf("critic/1/value_loss = %v, want > 0", ms[1]["critic/1/value_loss"])
+			}
+			return steps(ms, "optim/critic/1/steps", 8)
+		}},
+		{"kl", func() RunConfig { c := runConfig("magrpo", env, 1); c.MC.KLBeta = 0.1; return c }, func(ms []Metrics) error {
+			// The first update samples from the reference policy itself; the second from moved actors.
+			if kl0, kl1 := ms[0]["agent/1/kl"], ms[1]["agent/1/kl"]; !(kl0 < 1e-4 && kl1 > 1e-5) {
+				return fmt.Errorf("agent/1/kl = %v then %v, want about 0 then > 0", kl0, kl1)
+			}
+			return nil
+		}},
+		{"ppo epochs", func() RunConfig { c := runConfig("cc", env, 1); c.CC.PPOClip, c.CC.Epochs = 0.2, 2; return c }, func(ms []Metrics) error {
+			return steps(ms, "optim/agent/0/steps", 2*8) // every step makes two passes
+		}},
+		{"cc q critic", func() RunConfig { c := runConfig("cc", env, 1); c.CC.CriticType = CriticQ; return c }, func(ms []Metrics) error {
+			if ms[1][MetricValueLoss] <= 0 {
+				return fmt.Errorf("critic/value_loss = %v, want > 0", ms[1][MetricValueLoss])
+			}
+			return steps(ms, MetricCriticSteps, 16)
+		}},
+		{"dc q critic", func() RunConfig { c := runConfig("dc", env, 1); c.DC.CriticType = CriticQ; return c }, func(ms []Metrics) error {
+			if ms[1]["critic/0/value_loss"] <= 0 {
+				return fmt.Errorf("critic/0/value_loss = %v, want > 0", ms[1]["critic/0/value_loss"])
+			}
+			return nil
+		}},
+		{"dc-shared value head", func() RunConfig { return runConfig("dc-shared", env, 1) }, func(ms []Metrics) error {
+			if ms[1]["critic/0/value_loss"] <= 0 {
+				return fmt.Errorf("critic/0/value_loss = %v, want > 0", ms[1]["critic/0/value_loss"])
+			}
+			return nil
+		}},
 		{"cross joint", func() RunConfig {
 			c := runConfig("marloo", env, 1)
-			c.MC.JointMode, c.MC.NumGenerations = "cross", 2
+			c.MC.JointMode, c.MC.NumGenerations = JointCross, 2
 			return c
-		}, "agent/0/advantage/std"},
-		{"early stop", func() RunConfig { c := runConfig("cc", env, 1); c.CC.EarlyStopReward = 0.01; return c }, MetricReturnMean},
-		{"positive advantages", func() RunConfig { c := runConfig("cc", env, 1); c.CC.PositiveAdvantages = true; return c }, "agent/1/advantage/mean"},
-		{"no grad variance", func() RunConfig { c := runConfig("cc", env, 1); c.CC.GradVarMicroBatches = -1; return c }, "agent/0/grad_norm"},
-		{"lora", func() RunConfig {
+		}, func(ms []Metrics) error {
+			return steps(ms, MetricEnvStep, 4*(4+4*4)) // K^2 = 4 joint actions at the root and at each child
+		}},
+		{"early termination", func() RunConfig {
 			c := runConfig("cc", env, 1)
-			c.Agents = []AgentSpec{{Model: "tiny", LoRA: &lm.LoRAConfig{Rank: 4}}, {Model: "tiny", LoRA: &lm.LoRAConfig{Rank: 4}}}
+			below := -1.0 // toy-coord pays >= 0: every episode ends after its first turn
+			c.CC.EarlyTerminationThreshold = &below
 			return c
-		}, "agent/1/grad_norm"},
+		}, func(ms []Metrics) error {
+			if _, ok := ms[1]["return/turn/1/mean"]; ok {
+				return errors.New("a second turn was played")
+			}
+			return steps(ms, MetricEnvStep, 4*4)
+		}},
+		{"positive advantages", func() RunConfig { c := runConfig("cc", env, 1); c.CC.PositiveAdvantages = true; return c }, func(ms []Metrics) error {
+			// Normalized advantages have mean 0; without the negative ones it is > 0.
+			for _, m := range ms {
+				if mean := m["agent/1/advantage/mean"]; mean < 1e-6 {
+					return fmt.Errorf("advantages of agent 1 have mean %v, want > 0", mean)
+				}
+			}
+			return nil
+		}},
+		{"no grad variance", func() RunConfig { c := runConfig("cc", env, 1); c.CC.GradVarMicroBatches = -1; return c }, func(ms []Metrics) error {
+			for k := range ms[1] {
+				if strings.HasPrefix(k, "grad/") {
+					return fmt.Errorf("%s measured with the measurement off", k)
+				}
+			}
+			return nil
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := mustBuild(t, tt.cfg())
-			ms := metricsOf(t, tr, 2)
-			if _, ok := ms[1][tt.metric]; !ok {
-				t.Errorf("metric %s missing: %v", tt.metric, slices.Sorted(maps.Keys(ms[1])))
+			ms := metricsOf(t, mustBuild(t, tt.cfg()), 2)
+			if err := tt.check(ms); err != nil {
+				t.Error(err)
 			}
-			if tt.name == "positive advantages" {
-				// CC's normalized advantages have mean 0; without the negative ones it is > 0.
-				for _, m := range ms {
-					if mean := m["agent/1/advantage/mean"]; mean < 1e-6 {
-						t.Errorf("advantages of agent 1 have mean %v, want > 0 with only the positive ones kept", mean)
-					}
-				}
-			}
-			_, measured := ms[1]["grad/agent/0/variance"]
-			if want := tt.name != "no grad variance"; measured != want {
-				t.Errorf("gradient variance measured = %v, want %v", measured, want)
+			if _, measured := ms[1]["grad/agent/0/relative_variance"]; !measured && tt.name != "no grad variance" {
+				t.Error("gradient variance not measured")
 			}
 		})
+	}
+}
+
+// TestNStepOfOneIsTD0 trains the same run with n-step targets for n = 1 and with TD(0): the
+// targets are the same numbers, so every metric must be identical.
+func TestNStepOfOneIsTD0(t *testing.T) {
+	if testing.Short() {
+		t.Skip("training test skipped in -short mode")
+	}
+	env := map[string]string{"turns": "3"}
+	td0 := runConfig("cc", env, 2)
+	nstep := runConfig("cc", env, 2)
+	nstep.CC.Targets, nstep.CC.NSteps = TargetsNStep, 1
+	sameMetrics(t, "nstep 1 vs td0", metricsOf(t, mustBuild(t, td0), 2), metricsOf(t, mustBuild(t, nstep), 2))
+	gae := runConfig("cc", env, 2)
+	gae.CC.Targets = TargetsGAE
+	a, b := metricsOf(t, mustBuild(t, td0), 2), metricsOf(t, mustBuild(t, gae), 2)
+	if a[1]["agent/0/policy_loss"] == b[1]["agent/0/policy_loss"] {
+		t.Error("gae targets trained exactly as td0")
+	}
+}
+
+// TestLoRAFreezesTheBase trains LoRA agents: their base weights stay, the adapters move.
+func TestLoRAFreezesTheBase(t *testing.T) {
+	c := runConfig("cc", nil, 1)
+	c.Agents = []AgentSpec{{Model: "tiny", LoRA: &lm.LoRAConfig{Rank: 4}}, {Model: "tiny", LoRA: &lm.LoRAConfig{Rank: 4}}}
+	tr := mustBuild(t, c)
+	before, _, err := tr.Agents[1].Model.WeightTensor("model.embed_tokens.weight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := metricsOf(t, tr, 1)
+	after, _, _ := tr.Agents[1].Model.WeightTensor("model.embed_tokens.weight")
+	if !slices.Equal(before, after) {
+		t.Error("the frozen base of a LoRA agent changed")
+	}
+	if ms[0]["agent/1/grad_norm"] <= 0 {
+		t.Errorf("agent/1/grad_norm = %v: the adapters got no gradient", ms[0]["agent/1/grad_norm"])
+	}
+}
+
+// TestOptimizerStepsPerExpandedNode is the reference's MAGRPO cadence on toy-coord with 2 turns,
+// K=2 and 2 tasks: each task's tree has 3 expanded nodes (the root and its 2 children), and with
+// rollout_buffer_size 1 each node is one optimizer step: 6 per update. With minibatch update
+// it is 1 per update.
+func TestOptimizerStepsPerExpandedNode(t *testing.T) {
+	for _, tc := range []struct {
+		minibatch Minibatch
+		perUpdate float64
+	}{{MinibatchReference, 6}, {MinibatchUpdate, 1}} {
+		cfg := runConfig("magrpo", map[string]string{"turns": "2"}, 1)
+		cfg.MC.NumGenerations, cfg.MC.TasksPerUpdate, cfg.MC.RolloutBufferSize, cfg.MC.Minibatch = 2, 2, 1, tc.minibatch
+		cfg.MC.GradVarMicroBatches = -1
+		ms := metricsOf(t, mustBuild(t, cfg), 2)
+		for u, m := range ms {
+			for i := range 2 {
+				if got, want := m[optimAgentMetric(i)], tc.perUpdate*float64(u+1); got != want {
+					t.Errorf("%s: optim/agent/%d/steps after update %d = %v, want %v", tc.minibatch, i, u+1, got, want)
+				}
+			}
+		}
 	}
 }
 
@@ -489,6 +603,10 @@ func TestAlgorithmsLearn(t *testing.T) {
 			cfg := runConfig(tt.algo, tt.env, 3)
 			if cfg.MC != nil && tt.env["turns"] != "" {
 				cfg.MC.NumGenerations, cfg.MC.TasksPerUpdate = 2, 2 // a tree of K^turns leaves per task
+			}
+			if a := mustAlgorithm(t, tt.algo); a.Section == SectionMC && a.baseline != BaselineMean {
+				// z-scored, every baseline trains as MAGRPO: without it each baseline is its own method
+				cfg.MC.AdvantageNormalization = NormNone
 			}
 			tr := mustBuild(t, cfg)
 			ms := metricsOf(t, tr, 60)

@@ -4,62 +4,88 @@ package maac
 // MA-REINFORCE (no baseline), and single-agent GRPO (n = 1). No critic, no ratio, no clipping:
 // strictly on-policy, one pass over fresh samples.
 //
-//	R^k_t       tree returns: r_t + gamma * mean(children's R_{t+1})  (rollout.go, treeReturns)
-//	b_t         the node's baseline over its K joint actions: mean / leave-one-out / max / 0
-//	A^k_t       R^k_t - b_t, optionally divided by the std of the node's returns (normalize_std)
-//	agent i     loss -(1/K) sum_k sum_t A^k_t * log pi_i(a^k_{i,t} | h_{i,t})
+//	returns     R_{i,t}: tree returns r_{i,t} + gamma * mean(children's R_{i,t+1}) (treeReturns);
+//	            a response's return R^k_{i,t} is the sum over the joint actions it takes part
+//	            in (one in aligned mode; the reference's cross mode sums)
+//	b_{i,t}     the node's baseline over its K returns: mean / leave-one-out / max / 0
+//	advantages  A^k_{i,t} = R^k_{i,t} - b_{i,t}, then z-scored over the node's K samples
+//	            (advantage_normalization, the reference's default, under which the four
+//	            baselines train identically)
+//	agent i     loss -(1/N) sum over the step's samples of A^k_{i,t} * log pi_i(a^k_{i,t} | h_{i,t})
+//
+// Each expanded node is one sample of an agent's buffer (the reference's cadence): a step takes
+// rollout_buffer_size nodes of one turn.
 
 type mcAlgo struct {
-	name string
-	cfg  MCConfig
+	cfg MCConfig
 }
 
-func (a *mcAlgo) Name() string { return a.name }
-
-func newMC(t *Trainer, name string, cfg MCConfig) (*mcAlgo, error) {
+func newMC(t *Trainer) (algorithm, error) {
+	cfg := *t.config.MC
 	for i, agent := range t.Agents {
 		if err := t.addActor(i, agent, actorLossConfig{ppoClip: cfg.PPOClip}); err != nil {
 			return nil, err
 		}
 	}
-	return &mcAlgo{name: name, cfg: cfg}, nil
+	return &mcAlgo{cfg: cfg}, nil
 }
 
 func (a *mcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
-	// Advantages of every joint action against its siblings' returns.
-	advantages := map[*edge]float64{}
-	for _, level := range r.levels {
-		for _, nd := range level {
-			returns := make([]float64, len(nd.edges))
-			for k, e := range nd.edges {
-				returns[k] = e.ret
-			}
-			adv := GroupAdvantages(returns, a.cfg.Baseline)
-			if a.cfg.NormalizeStd {
-				_, std := MeanStd(returns)
-				for k := range adv {
-					adv[k] /= max(std, 1e-6)
-				}
-			}
-			for k, e := range nd.edges {
-				advantages[e] = adv[k]
-			}
-		}
-	}
-	// Each agent's policy gradient.
 	for i := range t.Agents {
-		batch := &actorBatch{}
+		// 1. Every node's advantages of agent i's K responses.
+		advantages := map[*node][]float64{}
 		for _, level := range r.levels {
 			for _, nd := range level {
-				adv := sampleAdvantages(nd, i, func(e *edge) float64 { return advantages[e] })
-				for k, s := range nd.samples[i] {
-					batch.add(nd.promptIDs[i], s, adv[k])
-				}
+				advantages[nd] = a.nodeAdvantages(nd, i)
 			}
 		}
-		if err := t.trainActor(i, batch, m); err != nil {
+
+		// 2. The cadence's steps over the nodes, task by task in the reference's order.
+		items := make([][]*node, len(r.roots))
+		for b, root := range r.roots {
+			items[b] = treeOrder(root)
+		}
+		steps := planSteps(&a.cfg.Common, items, func(nd *node) int { return nd.depth }, true, t.stepRand(i))
+		batches := make([]*actorBatch, len(steps))
+		all := &actorBatch{}
+		for s, step := range steps {
+			b := &actorBatch{}
+			for _, nd := range step {
+				for k, smp := range nd.samples[i] {
+					b.add(nd.promptIDs[i], smp, advantages[nd][k])
+				}
+			}
+			t.positiveOnly(b.advantages)
+			batches[s] = b
+			all.extend(b)
+		}
+
+		// 3. Agent i's policy-gradient steps.
+		if err := t.measureGradVariance(i, all, m); err != nil {
 			return err
 		}
+		stats := &agentStats{}
+		for _, b := range batches {
+			res, err := t.stepActor(i, b, m)
+			if err != nil {
+				return err
+			}
+			stats.addStep(res, b)
+		}
+		stats.record(i, m)
 	}
 	return nil
+}
+
+// nodeAdvantages returns agent i's advantages of its K responses at nd.
+func (a *mcAlgo) nodeAdvantages(nd *node, agent int) []float64 {
+	returns := make([]float64, len(nd.samples[agent]))
+	for k, edges := range sampleEdges(nd, agent) {
+		for _, e := range edges {
+			returns[k] += e.returns[agent]
+		}
+	}
+	advantages := GroupAdvantages(returns, a.cfg.Baseline)
+	normalize(advantages, a.cfg.AdvantageNormalization)
+	return advantages
 }

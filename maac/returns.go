@@ -126,16 +126,6 @@ func GroupAdvantages(returns []float64, b Baseline) []float64 {
 	return advantages
 }
 
-// Normalize rescales xs in place to (x - mean) / max(std, 1e-6), std with Bessel's correction as
-// torch.std (0 for a single value). It is the advantage normalization over the update buffer.
-func Normalize(xs []float64) {
-	mean, std := MeanStd(xs)
-	std = math.Max(std, 1e-6)
-	for i := range xs {
-		xs[i] = (xs[i] - mean) / std
-	}
-}
-
 // MeanStd returns the mean and the sample standard deviation (n-1 denominator; 0 when n < 2).
 func MeanStd(xs []float64) (mean, std float64) {
 	n := len(xs)
@@ -155,6 +145,22 @@ func MeanStd(xs []float64) (mean, std float64) {
 	return mean, math.Sqrt(std / float64(n-1))
 }
 
+// meanPopStd returns the mean and the population standard deviation (n denominator, torch's
+// std(unbiased=False)).
+func meanPopStd(xs []float64) (mean, std float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	for _, x := range xs {
+		std += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(xs)))
+}
+
 // KLk3 is the k3 estimator of KL(pi || ref) summed over a response's tokens:
 // sum_k exp(lr_k) - lr_k - 1 with lr_k = log p_ref(token_k) - log p_pi(token_k). It is >= 0 and
 // unbiased for samples drawn from pi.
@@ -166,14 +172,6 @@ func KLk3(logpRef, logpPi []float64) float64 {
 		kl += math.Exp(lr) - lr - 1
 	}
 	return kl
-}
-
-// ClippedValueLoss is PPO's value clipping for one sample: max((V - y)^2, (V_clip - y)^2) with
-// V_clip = V_old + clip(V - V_old, -eps, eps). The training graphs compute the same in GoMLX;
-// this scalar form documents and tests the formula.
-func ClippedValueLoss(v, vOld, y, eps float64) float64 {
-	vClip := vOld + math.Max(-eps, math.Min(eps, v-vOld))
-	return math.Max((v-y)*(v-y), (vClip-y)*(vClip-y))
 }
 
 func checkLens(fn string, lens ...int) {

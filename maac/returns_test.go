@@ -96,20 +96,6 @@ func TestGroupAdvantages(t *testing.T) {
 	}
 }
 
-func TestNormalize(t *testing.T) {
-	xs := []float64{1, 2, 3, 4}
-	Normalize(xs)
-	// mean 2.5, sample std sqrt(5/3)
-	s := math.Sqrt(5.0 / 3)
-	nearAll(t, "normalized", xs, []float64{-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s})
-	same := []float64{3, 3, 3}
-	Normalize(same) // std 0 -> divided by 1e-6, all zero
-	nearAll(t, "constant", same, []float64{0, 0, 0})
-	one := []float64{5}
-	Normalize(one)
-	nearAll(t, "single", one, []float64{0})
-}
-
 func TestKLk3(t *testing.T) {
 	if kl := KLk3([]float64{-1, -2}, []float64{-1, -2}); kl != 0 {
 		t.Errorf("KL of identical log-probs = %v, want 0", kl)
@@ -127,27 +113,6 @@ func TestKLk3(t *testing.T) {
 	}
 	if !near(got, want) {
 		t.Errorf("E[k3] = %v, want KL %v", got, want)
-	}
-}
-
-func TestClippedValueLoss(t *testing.T) {
-	tests := []struct {
-		name            string
-		v, vOld, y, eps float64
-		want            float64
-	}{
-		{"inside the clip range", 1.1, 1.0, 2, 0.2, 0.81},
-		// V moved 1.0 up from 0; clipped to 0.2: max((1-2)^2, (0.2-2)^2) = 3.24.
-		{"clipped value is worse", 1.0, 0.0, 2, 0.2, 3.24},
-		// V moved past the target: unclipped (3-2)^2 = 1, clipped (0.2-2)^2 = 3.24.
-		{"overshoot", 3.0, 0.0, 2, 0.2, 3.24},
-		// V moved away from the target: unclipped (0-1)^2 = 1 > clipped (0.8-1)^2 = .04.
-		{"moving away", 0.0, 1.0, 1, 0.2, 1},
-	}
-	for _, tt := range tests {
-		if got := ClippedValueLoss(tt.v, tt.vOld, tt.y, tt.eps); !near(got, tt.want) {
-			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
-		}
 	}
 }
 

@@ -10,9 +10,11 @@ import (
 	"github.com/collm/collm/maac/lm"
 )
 
-// A rollout is a forest: one tree per task of the update. A node is a state (the agents' prompts
-// of one turn); each agent samples k responses at it; the joint actions formed from them are the
-// node's edges, and each edge's environment transition creates a child node (or ends the episode).
+// A rollout is a forest: one tree per task. A node is a state (the agents' prompts of one turn);
+// each agent samples k responses at it; the joint actions formed from them are the node's edges,
+// and each edge's environment transition creates a child node (or ends the episode). Training
+// and evaluation play episodes with the same code, so both apply the same checks and the same
+// early termination.
 
 type node struct {
 	state     envs.State
@@ -22,23 +24,22 @@ type node struct {
 	promptIDs [][]int       // [agent] the prompt tokens
 	samples   [][]lm.Sample // [agent][k] the sampled responses
 	edges     []*edge
-	// Critic values at rollout time (no gradient): value is the centralized V_old(h_t),
-	// agentValues[i] the decentralized V_old(h_{i,t}).
-	value       float64
-	agentValues []float64
 }
 
 type edge struct {
 	parent    *node
 	pick      []int   // [agent] the index into parent.samples[agent] of the joint action
 	envReward float64 // the environment's reward r_t
-	reward    float64 // r_t after the reward shift and the KL penalty: what the algorithms use
-	parts     map[string]float64
-	info      map[string]float64
-	child     *node // nil when the episode ended with this joint action
-	// Filled by the algorithms.
-	ret        float64 // R_t, the tree Monte Carlo return (discounted)
-	episodeRet float64 // the undiscounted return of envReward, for logging
+	// rewards[i] is r_t for agent i after the reward shift and the KL penalty: what the
+	// algorithms use. The rewards differ between agents only under a per-agent KL penalty.
+	rewards []float64
+	parts   map[string]float64
+	info    map[string]float64
+	child   *node // nil when the episode ended with this joint action
+	// returns[i] is agent i's tree Monte Carlo return R_t (discounted), and episodeReturn the
+	// undiscounted return of envReward, for logging (treeReturns).
+	returns       []float64
+	episodeReturn float64
 }
 
 type rollout struct {
@@ -47,23 +48,47 @@ type rollout struct {
 	edges     [][]*edge // edges by depth
 	envSteps  int
 	tokens    int // generated tokens
-	truncated int // prompts cut from the left to fit the context
+	truncated int // prompts and critic inputs cut from the left to fit the context
 	genTime   time.Duration
 	envTime   time.Duration
 }
 
-// samplesPerNode is k at a node of the given depth.
-func (t *Trainer) samplesPerNode(depth int) int {
-	if t.common.Branching == "chains" && depth > 0 {
-		return 1
+// play says which episodes a rollout plays and how the agents sample.
+type play struct {
+	tasks []int
+	// envSeed is the seed of episode b's randomness inside the env.
+	envSeed func(b int) int64
+	// samplesPerNode is k at a node of the given depth.
+	samplesPerNode func(depth int) int
+	// sampling is agent a's generation config at the given depth.
+	sampling func(a *Agent, agent, depth int) lm.GenerateConfig
+}
+
+// trainingPlay is the rollout of an update: the update's tasks, K samples per node (one after
+// the root with chains), the run's sampling settings, all from streams of (seed, update).
+func (t *Trainer) trainingPlay(update int) play {
+	c := t.common
+	return play{
+		tasks:   t.sampleTasks(update),
+		envSeed: func(b int) int64 { return int64(mix(c.Seed, uint64(update), uint64(b))) },
+		samplesPerNode: func(depth int) int {
+			if c.Branching == BranchChains && depth > 0 {
+				return 1
+			}
+			return c.NumGenerations
+		},
+		sampling: func(a *Agent, agent, depth int) lm.GenerateConfig {
+			cfg := t.generateConfig(a, mix(c.Seed, uint64(update), uint64(depth), uint64(agent), 0x9e11))
+			cfg.Temperature, cfg.TopP, cfg.TopK = c.Temperature, c.TopP, c.TopK
+			return cfg
+		},
 	}
-	return t.common.NumGenerations
 }
 
 // jointPicks returns the joint actions of a node with k samples per agent.
 func (t *Trainer) jointPicks(k int) [][]int {
 	n := len(t.Agents)
-	if t.common.JointMode == "aligned" || k == 1 {
+	if t.common.JointMode == JointAligned || k == 1 {
 		picks := make([][]int, k)
 		for j := range picks {
 			picks[j] = make([]int, n)
@@ -86,12 +111,12 @@ func (t *Trainer) jointPicks(k int) [][]int {
 	return picks
 }
 
-// rollout plays the update's tasks as trees, one turn (depth) at a time, batching every agent's
+// rollout plays p's episodes as trees, one turn (depth) at a time, batching every agent's
 // generations of a turn across all nodes.
-func (t *Trainer) rollout(ctx context.Context, update int, tasks []int) (*rollout, error) {
+func (t *Trainer) rollout(ctx context.Context, p play) (*rollout, error) {
 	r := &rollout{}
-	for b, task := range tasks {
-		st, err := t.Env.Reset(task, int64(mix(t.common.Seed, uint64(update), uint64(b))))
+	for b, task := range p.tasks {
+		st, err := t.Env.Reset(task, p.envSeed(b))
 		if err != nil {
 			return nil, fmt.Errorf("env %s: reset of task %d: %w", t.Env.Spec().Name, task, err)
 		}
@@ -103,9 +128,9 @@ func (t *Trainer) rollout(ctx context.Context, update int, tasks []int) (*rollou
 			return nil, err
 		}
 		r.levels = append(r.levels, frontier)
-		k := t.samplesPerNode(depth)
+		k := p.samplesPerNode(depth)
 		start := time.Now()
-		if err := t.sampleTurn(r, update, depth, frontier, k); err != nil {
+		if err := t.sampleTurn(r, p, depth, frontier, k); err != nil {
 			return nil, err
 		}
 		r.genTime += time.Since(start)
@@ -123,7 +148,7 @@ func (t *Trainer) rollout(ctx context.Context, update int, tasks []int) (*rollou
 				level = append(level, e)
 				r.envSteps++
 			}
-			t.earlyStop(nd)
+			t.terminateEarly(nd)
 			for _, e := range nd.edges {
 				if e.child != nil {
 					next = append(next, e.child)
@@ -138,7 +163,7 @@ func (t *Trainer) rollout(ctx context.Context, update int, tasks []int) (*rollou
 }
 
 // sampleTurn makes every agent sample k responses at every node of the frontier.
-func (t *Trainer) sampleTurn(r *rollout, update, depth int, frontier []*node, k int) error {
+func (t *Trainer) sampleTurn(r *rollout, p play, depth int, frontier []*node, k int) error {
 	for _, nd := range frontier {
 		prompts := nd.state.Prompts()
 		if len(prompts) != len(t.Agents) {
@@ -164,7 +189,7 @@ func (t *Trainer) sampleTurn(r *rollout, update, depth int, frontier []*node, k 
 				rows = append(rows, nd.promptIDs[i])
 			}
 		}
-		cfg := t.generateConfig(a, mix(t.common.Seed, uint64(update), uint64(depth), uint64(i), 0x9e11))
+		cfg := p.sampling(a, i, depth)
 		samples, err := a.Model.Generate(rows, cfg)
 		if err != nil {
 			return fmt.Errorf("%s: generating turn %d: %w", a.Name, depth, err)
@@ -181,19 +206,14 @@ func (t *Trainer) sampleTurn(r *rollout, update, depth int, frontier []*node, k 
 	return nil
 }
 
+// generateConfig is agent a's sampling setup without the sampling knobs: its stop tokens and
+// the env's stop sequences.
 func (t *Trainer) generateConfig(a *Agent, seed uint64) lm.GenerateConfig {
 	var stops []int
 	if eos := a.Tokenizer.EOS(); eos >= 0 {
 		stops = append(stops, eos)
 	}
-	cfg := lm.GenerateConfig{
-		MaxNewTokens: t.common.MaxNewTokens,
-		Temperature:  t.common.Temperature,
-		TopK:         t.common.TopK,
-		TopP:         t.common.TopP,
-		StopTokens:   stops,
-		Seed:         seed,
-	}
+	cfg := lm.GenerateConfig{MaxNewTokens: t.common.MaxNewTokens, StopTokens: stops, Seed: seed}
 	if s, ok := t.Env.(envs.Stopper); ok {
 		if seqs := s.StopSequences(); len(seqs) > 0 {
 			cfg.StopStrings, cfg.Decode = seqs, a.Tokenizer.Decode
@@ -223,67 +243,73 @@ func (t *Trainer) step(nd *node, pick []int) (*edge, error) {
 		return nil, fmt.Errorf("env %s: task %d: episode goes past MaxTurns=%d", spec.Name, nd.task, spec.MaxTurns)
 	}
 	e := &edge{parent: nd, pick: pick, envReward: tr.Reward, parts: tr.Parts, info: tr.Info}
-	e.reward = tr.Reward + t.common.RewardShift
+	e.rewards = make([]float64, len(t.Agents))
+	for i := range e.rewards {
+		e.rewards[i] = tr.Reward + t.common.RewardShift
+	}
 	if !tr.Done {
 		e.child = &node{state: tr.Next, task: nd.task}
 	}
 	return e, nil
 }
 
-// earlyStop ends the node's episodes after this turn when their mean reward exceeds the
-// threshold (the reference's early termination).
-func (t *Trainer) earlyStop(nd *node) {
-	if t.common.EarlyStopReward == 0 || len(nd.edges) == 0 {
+// terminateEarly applies the reference's early termination to node nd, whose joint actions
+// were just played: in a tree, a node whose joint actions' mean env reward exceeds the
+// threshold is not expanded; with chains each episode decides alone, ending after a turn whose
+// env reward exceeds it.
+func (t *Trainer) terminateEarly(nd *node) {
+	threshold, on := t.common.earlyTermination()
+	if !on || len(nd.edges) == 0 {
+		return
+	}
+	if t.common.Branching == BranchChains {
+		for _, e := range nd.edges {
+			if e.envReward > threshold {
+				e.child = nil
+			}
+		}
 		return
 	}
 	mean := 0.0
 	for _, e := range nd.edges {
 		mean += e.envReward
 	}
-	if mean/float64(len(nd.edges)) > t.common.EarlyStopReward {
+	if mean/float64(len(nd.edges)) > threshold {
 		for _, e := range nd.edges {
 			e.child = nil
 		}
 	}
 }
 
-// treeReturns fills R_t = r_t + gamma * mean(children's R_{t+1}) and the undiscounted episode
-// return of every edge, bottom-up.
+// treeReturns fills every edge's returns R_{i,t} = r_{i,t} + gamma * mean(children's
+// R_{i,t+1}) per agent and its undiscounted episode return, bottom-up.
 func treeReturns(r *rollout, gamma float64) {
 	for d := len(r.edges) - 1; d >= 0; d-- {
 		for _, e := range r.edges[d] {
-			e.ret, e.episodeRet = e.reward, e.envReward
-			if e.child != nil && len(e.child.edges) > 0 {
-				sum, sumEp := 0.0, 0.0
-				for _, c := range e.child.edges {
-					sum += c.ret
-					sumEp += c.episodeRet
+			e.returns = append([]float64(nil), e.rewards...)
+			e.episodeReturn = e.envReward
+			if e.child == nil || len(e.child.edges) == 0 {
+				continue
+			}
+			n := float64(len(e.child.edges))
+			for _, c := range e.child.edges {
+				for i := range e.returns {
+					e.returns[i] += gamma * c.returns[i] / n
 				}
-				n := float64(len(e.child.edges))
-				e.ret += gamma * sum / n
-				e.episodeRet += sumEp / n
+				e.episodeReturn += c.episodeReturn / n
 			}
 		}
 	}
 }
 
-// sampleAdvantages averages per-edge advantages into one advantage per agent sample: in cross
-// mode a response takes part in several joint actions, in aligned mode in exactly one.
-// adv(e, i) gives edge e's advantage for agent i.
-func sampleAdvantages(nd *node, agent int, adv func(e *edge) float64) []float64 {
-	k := len(nd.samples[agent])
-	sum, count := make([]float64, k), make([]float64, k)
+// sampleEdges returns, for each of agent i's samples at nd, the edges (joint actions) it takes
+// part in: exactly one in aligned mode, K^(n-1) in cross mode.
+func sampleEdges(nd *node, agent int) [][]*edge {
+	out := make([][]*edge, len(nd.samples[agent]))
 	for _, e := range nd.edges {
-		j := e.pick[agent]
-		sum[j] += adv(e)
-		count[j]++
+		out[e.pick[agent]] = append(out[e.pick[agent]], e)
 	}
-	for j := range sum {
-		if count[j] > 0 {
-			sum[j] /= count[j]
-		}
-	}
-	return sum
+	return out
 }
 
 // mix hashes its arguments into a seed (splitmix64 steps), so every update, turn and agent draws

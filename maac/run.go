@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/gomlx/gomlx/ml/model"
 
@@ -13,45 +12,16 @@ import (
 	"github.com/collm/collm/maac/lm"
 )
 
-// AlgorithmInfo describes a registered algorithm.
-type AlgorithmInfo struct {
-	Name    string
-	Summary string
-	// Topology is the critic topology the algorithm uses by default; the MC family uses none.
-	Topology Topology
-	// SingleAgent algorithms need an env with one agent (the paper's single-agent baselines).
-	SingleAgent bool
-}
-
-// Algorithms lists every algorithm `collm train --algo` and RunConfig.Algorithm accept.
-func Algorithms() []AlgorithmInfo {
-	return []AlgorithmInfo{
-		{"cc", "CoLLM-CC: decentralized actors, one centralized critic on the joint history (TD(0) targets)", CriticCentralized, false},
-		{"dc", "CoLLM-DC: decentralized actors, a separate critic LM per agent on its own history", CriticDecentralized, false},
-		{"dc-shared", "CoLLM-DC with each agent's value head on its actor's backbone (value clipping)", CriticDecentralizedShared, false},
-		{"magrpo", "MAGRPO: Monte Carlo tree returns with the group-mean baseline, no critic", CriticNone, false},
-		{"marloo", "MARLOO: Monte Carlo with the leave-one-out baseline", CriticNone, false},
-		{"maremax", "MAREMAX: Monte Carlo with the group-max baseline", CriticNone, false},
-		{"mareinforce", "MA-REINFORCE: Monte Carlo returns with no baseline", CriticNone, false},
-		{"grpo", "single-agent GRPO: one agent writes the whole answer, group-mean baseline", CriticNone, true},
-		{"ac", "single-agent actor-critic: one actor, one critic on its history", CriticCentralized, true},
-	}
-}
-
-func algorithmInfo(name string) (AlgorithmInfo, error) {
-	var names []string
-	for _, a := range Algorithms() {
-		if a.Name == name {
-			return a, nil
-		}
-		names = append(names, a.Name)
-	}
-	return AlgorithmInfo{}, fmt.Errorf("unknown algorithm %q; choose one of %s", name, strings.Join(names, ", "))
-}
+// configVersion is written to config.json. Version 2 made the reference's training setup the
+// default (cadence, normalization, early termination, per-agent KL, optimizer, critic input);
+// a run written before it would resume under other defaults, so Resume refuses it.
+const configVersion = 2
 
 // RunConfig is the complete, serializable description of a run: what `collm train` writes to
 // DIR/config.json and what Resume rebuilds the run from.
 type RunConfig struct {
+	// Version is the config format; Create records the current one, Resume refuses older ones.
+	Version int `json:"version,omitempty"`
 	// Env is the registry name of the environment and EnvOptions its options.
 	Env        string            `json:"env"`
 	EnvOptions map[string]string `json:"env_options,omitempty"`
@@ -59,13 +29,87 @@ type RunConfig struct {
 	Agents []AgentSpec `json:"agents,omitempty"`
 	// Algorithm is a name from Algorithms(). Default "cc".
 	Algorithm string `json:"algorithm"`
-	// Topology overrides the algorithm's critic topology (see Topology); "" keeps the default.
+	// Topology picks the algorithm of the same family with this critic topology (e.g. dc with
+	// decentralized-shared is dc-shared); "" keeps the algorithm's.
 	Topology Topology `json:"topology,omitempty"`
-	// The algorithm's config: CC for cc and ac, DC for dc and dc-shared, MC for the Monte Carlo
-	// family and grpo. Nil means all defaults.
+	// The algorithm's settings, in the section its table row names (Algorithm.Section). Nil
+	// means all defaults.
 	CC *CCConfig `json:"cc,omitempty"`
 	DC *DCConfig `json:"dc,omitempty"`
 	MC *MCConfig `json:"mc,omitempty"`
+}
+
+// section returns the algorithm's config section, nil when it is absent.
+func (c *RunConfig) section(s Section) sectionConfig {
+	switch s {
+	case SectionCC:
+		if c.CC != nil {
+			return c.CC
+		}
+	case SectionDC:
+		if c.DC != nil {
+			return c.DC
+		}
+	case SectionMC:
+		if c.MC != nil {
+			return c.MC
+		}
+	}
+	return nil
+}
+
+// ensureSection returns the algorithm's config section, creating it (all defaults) when absent.
+func (c *RunConfig) ensureSection(s Section) sectionConfig {
+	if sc := c.section(s); sc != nil {
+		return sc
+	}
+	switch s {
+	case SectionCC:
+		c.CC = &CCConfig{}
+	case SectionDC:
+		c.DC = &DCConfig{}
+	default:
+		c.MC = &MCConfig{}
+	}
+	return c.section(s)
+}
+
+// Common returns a copy of the settings the algorithm's config section shares with every
+// algorithm (the zero Common when the section is absent).
+func (c RunConfig) Common() (Common, error) {
+	a, err := c.algorithm()
+	if err != nil {
+		return Common{}, err
+	}
+	if sc := c.section(a.Section); sc != nil {
+		return *sc.common(), nil
+	}
+	return Common{}, nil
+}
+
+// SetCommon applies set to the Common settings of the algorithm's config section, creating the
+// section (all defaults) when it is absent: the way to set what every algorithm shares, such
+// as the seed, whatever the algorithm.
+func (c *RunConfig) SetCommon(set func(*Common)) error {
+	a, err := c.algorithm()
+	if err != nil {
+		return err
+	}
+	set(c.ensureSection(a.Section).common())
+	return nil
+}
+
+// algorithm returns the table row of c.Algorithm (default cc) with c.Topology applied.
+func (c RunConfig) algorithm() (Algorithm, error) {
+	name := c.Algorithm
+	if name == "" {
+		name = "cc"
+	}
+	a, err := LookupAlgorithm(name)
+	if err != nil {
+		return a, err
+	}
+	return a.withTopology(c.Topology)
 }
 
 // RunBuilder builds a Trainer in a few notebook lines:
@@ -108,7 +152,7 @@ func (b *RunBuilder) Algorithm(name string) *RunBuilder {
 	return b
 }
 
-// Critic overrides the critic topology.
+// Critic picks the critic topology (see RunConfig.Topology).
 func (b *RunBuilder) Critic(t Topology) *RunBuilder {
 	b.cfg.Topology = t
 	return b
@@ -134,48 +178,21 @@ func (b *RunBuilder) WarmStart(steps int) *RunBuilder {
 
 // Done validates everything and builds the trainer.
 func (b *RunBuilder) Done() (*Trainer, error) {
-	cfg := b.cfg
+	cfg := b.cfg.clone()
 	if b.seed != nil || b.warmStart != nil {
-		common, err := cfg.Common()
+		err := cfg.SetCommon(func(c *Common) {
+			if b.seed != nil {
+				c.Seed = *b.seed
+			}
+			if b.warmStart != nil {
+				c.WarmStartSteps = *b.warmStart
+			}
+		})
 		if err != nil {
 			return nil, err
 		}
-		if b.seed != nil {
-			common.Seed = *b.seed
-		}
-		if b.warmStart != nil {
-			common.WarmStartSteps = *b.warmStart
-		}
 	}
 	return build(cfg, b.env)
-}
-
-// Common returns the Common of the algorithm's config, creating that config (all defaults) when
-// nil, so that settings every algorithm shares, such as the seed, can be set whatever the
-// algorithm.
-func (c *RunConfig) Common() (*Common, error) {
-	info, err := algorithmInfo(c.Algorithm)
-	if err != nil {
-		return nil, err
-	}
-	switch info.Name {
-	case "cc", "ac":
-		if c.CC == nil {
-			c.CC = &CCConfig{}
-		}
-		return &c.CC.Common, nil
-	case "dc", "dc-shared":
-		if c.DC == nil {
-			c.DC = &DCConfig{}
-		}
-		c.DC.Shared = c.DC.Shared || info.Name == "dc-shared"
-		return &c.DC.Common, nil
-	default:
-		if c.MC == nil {
-			c.MC = &MCConfig{}
-		}
-		return &c.MC.Common, nil
-	}
 }
 
 // Build builds the trainer a RunConfig describes.
@@ -188,41 +205,45 @@ func ResolveConfig(cfg RunConfig) (RunConfig, error) {
 	return cfg, err
 }
 
-// resolve copies cfg (the caller's config structs are never modified), fills its defaults and
-// validates it against the environment, which it builds unless env is given.
-func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, AlgorithmInfo, error) {
-	cfg.Agents = slices.Clone(cfg.Agents)
-	if cfg.CC != nil {
-		c := *cfg.CC
-		cfg.CC = &c
+// clone copies c deeply enough that filling defaults never changes the caller's structs.
+func (c RunConfig) clone() RunConfig {
+	c.Agents = slices.Clone(c.Agents)
+	if c.CC != nil {
+		cc := *c.CC
+		c.CC = &cc
 	}
-	if cfg.DC != nil {
-		c := *cfg.DC
-		cfg.DC = &c
+	if c.DC != nil {
+		dc := *c.DC
+		c.DC = &dc
 	}
-	if cfg.MC != nil {
-		c := *cfg.MC
-		cfg.MC = &c
+	if c.MC != nil {
+		mc := *c.MC
+		c.MC = &mc
 	}
-	if cfg.Algorithm == "" {
-		cfg.Algorithm = "cc"
-	}
-	info, err := algorithmInfo(cfg.Algorithm)
+	return c
+}
+
+// resolve copies cfg, fills its defaults and validates it against the environment, which it
+// builds unless env is given.
+func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, Algorithm, error) {
+	cfg = cfg.clone()
+	algo, err := cfg.algorithm()
 	if err != nil {
-		return cfg, nil, info, err
+		return cfg, nil, algo, err
 	}
+	cfg.Version, cfg.Algorithm, cfg.Topology = configVersion, algo.Name, algo.Critic
 	if env == nil {
 		if cfg.Env == "" {
-			return cfg, nil, info, errors.New("no environment: call Env(name, options) (see `collm envs`)")
+			return cfg, nil, algo, errors.New("no environment: call Env(name, options) (see `collm envs`)")
 		}
 		if env, err = envs.New(cfg.Env, cfg.EnvOptions); err != nil {
-			return cfg, nil, info, err
+			return cfg, nil, algo, err
 		}
 	}
 	spec := env.Spec()
-	if info.SingleAgent && spec.NumAgents != 1 {
-		return cfg, nil, info, fmt.Errorf("%s is a single-agent baseline but env %s has %d agents: use an env with one agent (e.g. --env-opt agents=1)",
-			info.Name, spec.Name, spec.NumAgents)
+	if algo.SingleAgent && spec.NumAgents != 1 {
+		return cfg, nil, algo, fmt.Errorf("%s is a single-agent baseline but env %s has %d agents: use an env with one agent (e.g. --env-opt agents=1)",
+			algo.Name, spec.Name, spec.NumAgents)
 	}
 	if len(cfg.Agents) == 0 {
 		for range spec.NumAgents {
@@ -230,65 +251,57 @@ func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, AlgorithmInfo, e
 		}
 	}
 	if len(cfg.Agents) != spec.NumAgents {
-		return cfg, nil, info, fmt.Errorf("env %s needs %d agents, got %d agent specs", spec.Name, spec.NumAgents, len(cfg.Agents))
+		return cfg, nil, algo, fmt.Errorf("env %s needs %d agents, got %d agent specs", spec.Name, spec.NumAgents, len(cfg.Agents))
 	}
 	for i := range cfg.Agents {
 		if cfg.Agents[i], err = resolveTokenizer(cfg.Agents[i], env); err != nil {
-			return cfg, nil, info, fmt.Errorf("agent %d: %w", i, err)
+			return cfg, nil, algo, fmt.Errorf("agent %d: %w", i, err)
 		}
 	}
-	topology := cfg.Topology
-	if topology == "" {
-		topology = info.Topology
+	for _, s := range []Section{SectionCC, SectionDC, SectionMC} {
+		if s != algo.Section && cfg.section(s) != nil {
+			return cfg, nil, algo, fmt.Errorf("algorithm %s is configured by the %q section, but the config has a %q section: move its settings", algo.Name, algo.Section, s)
+		}
 	}
-	if err := checkTopology(info, topology); err != nil {
-		return cfg, nil, info, err
+	sc := cfg.ensureSection(algo.Section)
+	sc.setDefaults(algo, spec.MaxTurns > 1)
+	common := sc.common()
+	if mc, ok := sc.(*MCConfig); ok && mc.Baseline != algo.baseline {
+		return cfg, nil, algo, fmt.Errorf("mc config: baseline %s does not fit algorithm %s (baseline %s): pick the algorithm of that baseline (magrpo mean, marloo rloo, maremax max, mareinforce raw)",
+			mc.Baseline, algo.Name, algo.baseline)
 	}
-	common, err := cfg.Common()
-	if err != nil {
-		return cfg, nil, info, err
+	if algo.Critic == CriticDecentralizedShared && cfg.DC.CriticType == CriticQ {
+		return cfg, nil, algo, errors.New("dc config: dc-shared reads the value at the prompt; critic_type=q needs a separate critic (algorithm dc)")
 	}
 	if _, ok := env.(envs.Demonstrator); common.WarmStartSteps > 0 && !ok {
-		return cfg, nil, info, fmt.Errorf("warm_start_steps=%d: env %s has no demonstrations (it does not implement envs.Demonstrator): set it to 0",
+		return cfg, nil, algo, fmt.Errorf("warm_start_steps=%d: env %s has no demonstrations (it does not implement envs.Demonstrator): set it to 0",
 			common.WarmStartSteps, spec.Name)
 	}
-	multiTurn := spec.MaxTurns > 1
-	switch {
-	case cfg.CC != nil:
-		cfg.CC.Defaults(multiTurn)
-		err = cfg.CC.Validate(spec.NumAgents)
-	case cfg.DC != nil:
-		cfg.DC.Defaults(multiTurn)
-		cfg.DC.Shared = topology == CriticDecentralizedShared
-		err = cfg.DC.Validate(spec.NumAgents)
-	default:
-		cfg.MC.Defaults(multiTurn)
-		switch info.Name {
-		case "marloo":
-			cfg.MC.Baseline = BaselineRLOO
-		case "maremax":
-			cfg.MC.Baseline = BaselineMax
-		case "mareinforce":
-			cfg.MC.Baseline = BaselineRaw
-		default:
-			cfg.MC.Baseline = BaselineMean
+	if common.EarlyTerminationThreshold == nil && !common.NoEarlyTermination {
+		threshold, ok := 0.0, false
+		if term, isTerm := env.(envs.Terminator); isTerm {
+			threshold, ok = term.TerminationThreshold()
 		}
-		err = cfg.MC.Validate(spec.NumAgents)
+		if ok {
+			common.EarlyTerminationThreshold = &threshold
+		} else {
+			common.NoEarlyTermination = true
+		}
 	}
-	return cfg, env, info, err
+	return cfg, env, algo, sc.Validate(spec.NumAgents)
 }
 
 func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
-	cfg, env, info, err := resolve(cfg, env)
+	cfg, env, algo, err := resolve(cfg, env)
 	if err != nil {
 		return nil, err
 	}
-	common, _ := cfg.Common()
 	be, err := backend.New()
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{Env: env, Backend: be, Store: model.NewStore(), common: common, config: cfg}
+	common := cfg.section(algo.Section).common()
+	t := &Trainer{Env: env, Backend: be, Store: model.NewStore(), info: algo, common: common, config: cfg}
 	for i, as := range cfg.Agents {
 		a, err := newAgent(be, t.Store, i, as, env, common.Seed)
 		if err != nil {
@@ -312,74 +325,17 @@ func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
 	}
 	t.actors = make([]*lm.Trainer, len(t.Agents))
 	t.gradVar = make([]*lm.Trainer, len(t.Agents))
-	switch {
-	case cfg.CC != nil:
-		t.algo, err = newCC(t, *cfg.CC, cfg.Agents[0])
-		if err == nil && info.Name == "ac" {
-			t.algo = acAlgo{t.algo.(*ccAlgo)}
-		}
-	case cfg.DC != nil:
-		t.algo, err = newDC(t, *cfg.DC, cfg.Agents[0])
-	default:
-		t.algo, err = newMC(t, info.Name, *cfg.MC)
-	}
-	if err != nil {
+	if t.algo, err = algo.build(t); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// acAlgo is CoLLM-CC with one agent: the single-agent actor-critic baseline.
-type acAlgo struct{ *ccAlgo }
-
-func (acAlgo) Name() string { return "ac" }
-
-// checkTopology rejects critic topologies that do not fit the algorithm, saying what to change.
-func checkTopology(info AlgorithmInfo, t Topology) error {
-	switch t {
-	case CriticCentralized, CriticDecentralized, CriticDecentralizedShared, CriticNone:
-	default:
-		return fmt.Errorf("%w %q: want centralized, decentralized, decentralized-shared or none", errInvalidTopology, t)
-	}
-	if t == info.Topology {
-		return nil
-	}
-	switch {
-	case info.Topology == CriticNone:
-		return fmt.Errorf("%w: %s is a Monte Carlo method and uses no critic; drop the critic topology (%s) or pick cc or dc", errInvalidTopology, info.Name, t)
-	case t == CriticNone:
-		return fmt.Errorf("%w: %s needs a critic; pick a Monte Carlo method (magrpo, marloo, maremax, mareinforce) to train without one", errInvalidTopology, info.Name)
-	case info.Name == "dc" && t == CriticDecentralizedShared, info.Name == "dc-shared" && t == CriticDecentralized:
-		return nil
-	default:
-		return fmt.Errorf("%w: %s uses a %s critic, not %s; use algorithm %s for that topology", errInvalidTopology, info.Name, info.Topology, t, algorithmFor(t))
-	}
+// trainConfig is the AdamW setup of every optimizer of the run at learning rate lr.
+func (t *Trainer) trainConfig(name string, lr float64) lm.TrainConfig {
+	return lm.TrainConfig{Name: name, LearningRate: lr, WeightDecay: max(t.common.WeightDecay, 0), MaxGradNorm: t.common.MaxGradNorm}
 }
 
-func algorithmFor(t Topology) string {
-	switch t {
-	case CriticCentralized:
-		return "cc"
-	case CriticDecentralized:
-		return "dc"
-	case CriticDecentralizedShared:
-		return "dc-shared"
-	}
-	return "magrpo"
-}
-
-// addActor creates agent i's optimizer and, when the variance measurement is on, its
-// gradient-only twin.
-func (t *Trainer) addActor(i int, a *Agent, lc actorLossConfig) error {
-	var err error
-	if t.actors[i], err = newActorTrainer(t, a, a.Name, lc, false); err != nil {
-		return err
-	}
-	if t.common.GradVarMicroBatches > 0 {
-		plain := actorLossConfig{ppoClip: lc.ppoClip}
-		if t.gradVar[i], err = newActorTrainer(t, a, a.Name+"_gradvar", plain, true); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// errInvalidTopology is wrapped by errors about a critic topology that does not fit the
+// algorithm.
+var errInvalidTopology = errors.New("invalid critic topology")

@@ -100,6 +100,12 @@ func Resume(dir string) (*Trainer, *RunDir, error) {
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s/config.json is corrupt: %w", dir, err)
 	}
+	if cfg.Version < configVersion {
+		return nil, nil, fmt.Errorf("%s was created by an earlier collm (config version %d; this one writes %d) whose training defaults differ "+
+			"(optimizer cadence, advantage normalization, early termination, KL penalty, weight decay, clipping, critic input): "+
+			"resumed here it would not continue the same training. Start a new run, or set \"version\": %d in its config.json to continue under today's defaults",
+			dir, cfg.Version, configVersion, configVersion)
+	}
 	rd, err := lockRun(dir)
 	if err != nil {
 		return nil, nil, err

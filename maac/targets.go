@@ -1,28 +1,38 @@
 package maac
 
-// Targets and advantages of the actor-critic algorithms over a rollout forest, from the critic
-// values computed at rollout time (no gradient).
+// Targets and advantages of the actor-critic algorithms over a rollout forest, from the critic's
+// values at rollout time (no gradient), for one agent's rewards.
 
-// edgeTargets holds, per edge, the critic target y and the advantage A.
+// edgeTargets holds, per joint action, the critic target y_{i,t} and the advantage A_{i,t} of
+// one agent.
 type edgeTargets struct {
 	tdTargets  map[*edge]float64
 	advantages map[*edge]float64
 }
 
-// valueTargets computes y and A = y - V_old(h_t) for a V critic whose rollout-time value of a node
-// is value(nd). TD(0) works on trees and chains; n-step and GAE follow each chain from the root.
-func valueTargets(r *rollout, ac *ActorCritic, gamma float64, value func(nd *node) float64) edgeTargets {
+// agentTargets computes agent i's targets and advantages:
+//
+//	V critic, td0:  y = r_{i,t} + gamma V_old(h_{t+1}) (y = r_{i,t} at an episode's end),
+//	                A = y - V_old(h_t)
+//	V critic, nstep / gae: along each chain from the root (NStepTargets, GAE)
+//	Q critic:       y = r_{i,t} + gamma mean over h_{t+1}'s sampled joint actions a' of
+//	                Q_old(h_{t+1}, a') (chains sample one: the reference's target),
+//	                A = y - Q_old(h_t, a_t) (QSampled) or y - mean_k Q_old(h_t, a^k_t) (QMean)
+func agentTargets(r *rollout, ac *ActorCritic, gamma float64, cv *criticValues, agent int) edgeTargets {
 	et := edgeTargets{tdTargets: map[*edge]float64{}, advantages: map[*edge]float64{}}
-	if ac.Targets == "td0" {
+	if ac.Targets == TargetsTD0 {
 		for _, level := range r.edges {
 			for _, e := range level {
 				next, done := 0.0, e.child == nil
 				if !done {
-					next = value(e.child)
+					next = cv.node(e.child)
 				}
-				y := TDTargets([]float64{e.reward}, []float64{next}, []bool{done}, gamma)[0]
-				et.tdTargets[e] = y
-				et.advantages[e] = y - value(e.parent)
+				y := TDTargets([]float64{e.rewards[agent]}, []float64{next}, []bool{done}, gamma)[0]
+				baseline := cv.of(e)
+				if cv.q && ac.QAdvantage == QMean {
+					baseline = cv.node(e.parent)
+				}
+				et.tdTargets[e], et.advantages[e] = y, y-baseline
 			}
 		}
 		return et
@@ -32,20 +42,20 @@ func valueTargets(r *rollout, ac *ActorCritic, gamma float64, value func(nd *nod
 			var path []*edge
 			for e := first; ; e = e.child.edges[0] {
 				path = append(path, e)
-				if e.child == nil || len(e.child.edges) == 0 {
+				if e.child == nil {
 					break
 				}
 			}
 			T := len(path)
 			rewards, values, nextValues, done := make([]float64, T), make([]float64, T), make([]float64, T), make([]bool, T)
 			for t, e := range path {
-				rewards[t], values[t], done[t] = e.reward, value(e.parent), e.child == nil
+				rewards[t], values[t], done[t] = e.rewards[agent], cv.of(e), e.child == nil
 				if !done[t] {
-					nextValues[t] = value(e.child)
+					nextValues[t] = cv.node(e.child)
 				}
 			}
 			var y, adv []float64
-			if ac.Targets == "gae" {
+			if ac.Targets == TargetsGAE {
 				adv, y = GAE(rewards, values, nextValues, done, gamma, ac.Lambda)
 			} else {
 				y = NStepTargets(rewards, values, done, nextValues[T-1], gamma, ac.NSteps)
@@ -62,44 +72,14 @@ func valueTargets(r *rollout, ac *ActorCritic, gamma float64, value func(nd *nod
 	return et
 }
 
-// qTargets computes, for a Q critic with rollout-time values q(e) = Q_old(h_t, a_t),
-// y_t = r_t + gamma * mean over the next node's sampled actions of Q_old(h_{t+1}, a_{t+1}) (y_T = r_T)
-// and A_t = y_t - mean over the node's sampled actions of Q_old(h_t, a^k_t).
-func qTargets(r *rollout, gamma float64, q func(e *edge) float64) edgeTargets {
-	et := edgeTargets{tdTargets: map[*edge]float64{}, advantages: map[*edge]float64{}}
-	meanQ := func(nd *node) float64 {
-		sum := 0.0
-		for _, e := range nd.edges {
-			sum += q(e)
-		}
-		return sum / float64(len(nd.edges))
-	}
-	for _, level := range r.edges {
-		for _, e := range level {
-			next, done := 0.0, e.child == nil || len(e.child.edges) == 0
-			if !done {
-				next = meanQ(e.child)
-			}
-			y := TDTargets([]float64{e.reward}, []float64{next}, []bool{done}, gamma)[0]
-			et.tdTargets[e] = y
-			et.advantages[e] = y - meanQ(e.parent)
+// sampleMeans averages per-joint-action values into one value per sample of agent i at nd: in
+// cross mode a response takes part in several joint actions, in aligned mode in exactly one.
+func sampleMeans(nd *node, agent int, value map[*edge]float64) []float64 {
+	out := make([]float64, len(nd.samples[agent]))
+	for k, edges := range sampleEdges(nd, agent) {
+		for _, e := range edges {
+			out[k] += value[e] / float64(len(edges))
 		}
 	}
-	return et
-}
-
-// normalizeAdvantages rescales the advantages of all edges together.
-func (et edgeTargets) normalizeAdvantages(r *rollout) {
-	var edges []*edge
-	var xs []float64
-	for _, level := range r.edges {
-		for _, e := range level {
-			edges = append(edges, e)
-			xs = append(xs, et.advantages[e])
-		}
-	}
-	Normalize(xs)
-	for i, e := range edges {
-		et.advantages[e] = xs[i]
-	}
+	return out
 }

@@ -2,7 +2,6 @@ package maac
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -16,10 +15,9 @@ import (
 )
 
 // algorithm is one training method: it turns a rollout into optimizer steps. Each lives in its own
-// file (cc.go, dc.go, mc.go) and reads top to bottom with the paper's names.
+// file (cc.go, dc.go, mc.go) and reads top to bottom with the paper's names; the algorithm table
+// (algorithms.go) builds them.
 type algorithm interface {
-	// Name is the registry name ("cc", "dc", "magrpo", ...).
-	Name() string
 	// update runs the optimization of one update on rollout r and records its metrics in m.
 	update(t *Trainer, r *rollout, m Metrics) error
 }
@@ -32,6 +30,7 @@ type Trainer struct {
 	Store   *model.Store
 
 	algo   algorithm
+	info   Algorithm // the algorithm's table row
 	config RunConfig // with every default filled in
 	common *Common   // the algorithm config's Common
 	hooks  hooks
@@ -46,7 +45,6 @@ type Trainer struct {
 	gradVar []*lm.Trainer // gradient-only twins of actors, for the variance measurement
 	refs    []*lm.Model   // frozen initial actors, for the KL penalty (KLBeta > 0)
 	sft     []*lm.Trainer // supervised warm-start optimizers, created by WarmStart
-	lastRun *rollout      // the latest rollout, for sample records
 }
 
 // UpdateInfo is what OnUpdate hooks receive after every update.
@@ -107,7 +105,7 @@ func (t *Trainer) Updates() int  { return t.update }
 func (t *Trainer) EnvSteps() int { return t.envStep }
 
 // Algorithm is the registry name of the trainer's algorithm.
-func (t *Trainer) Algorithm() string { return t.algo.Name() }
+func (t *Trainer) Algorithm() string { return t.info.Name }
 
 // Config returns the run's configuration with every default filled in.
 func (t *Trainer) Config() RunConfig { return t.config }
@@ -145,8 +143,7 @@ func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 		m[MetricTimeWarmStart] = time.Since(warm).Seconds()
 	}
 	start := time.Now()
-	tasks := t.sampleTasks(t.update)
-	r, err := t.rollout(ctx, t.update, tasks)
+	r, err := t.rollout(ctx, t.trainingPlay(t.update))
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -160,11 +157,17 @@ func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 	}
 	treeReturns(r, t.common.Gamma)
 	if err := t.algo.update(t, r, m); err != nil {
-		return nil, fmt.Errorf("update %d (%s): %w", t.update+1, t.algo.Name(), err)
+		return nil, fmt.Errorf("update %d (%s): %w", t.update+1, t.info.Name, err)
+	}
+	for i, actor := range t.actors {
+		steps, err := actor.Steps()
+		if err != nil {
+			return nil, err
+		}
+		m[optimAgentMetric(i)] = float64(steps)
 	}
 	t.update++
 	t.envStep += r.envSteps
-	t.lastRun = r
 	rolloutMetrics(r, m)
 	elapsed := time.Since(start).Seconds()
 	m[MetricUpdate] = float64(t.update)
@@ -246,10 +249,12 @@ func (t *Trainer) episode(root *node) Episode {
 	return ep
 }
 
-// klPenalty shapes every edge's reward with -KLBeta * sum_i KL_i, the k3 estimate of agent i's
-// response under its frozen initial policy.
+// klPenalty shapes every joint action's rewards with the k3 estimate of each agent's KL to its
+// frozen initial policy, summed over the response's tokens: r_i -= KLBeta * KL_i (KLOwn) or
+// r_i -= KLBeta * sum_j KL_j for every agent (KLTeam).
 func (t *Trainer) klPenalty(r *rollout, m Metrics) error {
-	start := time.Now()
+	defer timed(m, MetricTimeScoring)()
+	kls := map[*node][][]float64{} // [agent][k]
 	for i := range t.Agents {
 		var prompts, responses [][]int
 		var behavior [][]float64
@@ -269,23 +274,40 @@ func (t *Trainer) klPenalty(r *rollout, m Metrics) error {
 		row, sum := 0, 0.0
 		for _, level := range r.levels {
 			for _, nd := range level {
-				kls := make([]float64, len(nd.samples[i]))
-				for j := range kls {
-					kls[j] = KLk3(scores.LogProbs[row], behavior[row])
-					sum += kls[j]
-					row++
+				if kls[nd] == nil {
+					kls[nd] = make([][]float64, len(t.Agents))
 				}
-				for _, e := range nd.edges {
-					e.reward -= t.common.KLBeta * kls[e.pick[i]]
+				kls[nd][i] = make([]float64, len(nd.samples[i]))
+				for k := range kls[nd][i] {
+					kls[nd][i][k] = KLk3(scores.LogProbs[row], behavior[row])
+					sum += kls[nd][i][k]
+					row++
 				}
 			}
 		}
 		m[agentMetric(i, "kl")] = sum / float64(row)
 	}
-	m[MetricTimeScoring] += time.Since(start).Seconds()
+	applyKL(r, kls, t.common.KLBeta, t.common.KLPenalty)
 	return nil
 }
 
-// errInvalidTopology is wrapped by errors about a critic topology that does not fit the
-// algorithm.
-var errInvalidTopology = errors.New("invalid critic topology")
+// applyKL subtracts the KL penalty from every joint action's rewards, given kls[node][agent][k],
+// the KL of agent's k-th sample at node: r_i -= beta KL_i of agent i's own response (KLOwn), or
+// r_i -= beta * sum_j KL_j of the joint action (KLTeam).
+func applyKL(r *rollout, kls map[*node][][]float64, beta float64, mode KLPenalty) {
+	for _, level := range r.edges {
+		for _, e := range level {
+			team := 0.0
+			for i, k := range e.pick {
+				team += kls[e.parent][i][k]
+			}
+			for i, k := range e.pick {
+				if mode == KLTeam {
+					e.rewards[i] -= beta * team
+				} else {
+					e.rewards[i] -= beta * kls[e.parent][i][k]
+				}
+			}
+		}
+	}
+}

@@ -14,9 +14,10 @@ import (
 
 func init() {
 	register(&command{
-		name:    "coding",
-		summary: "coding-domain tools: `coding selftest --data FILE` runs every canonical solution in the sandbox",
-		run:     runCoding,
+		name:        "coding",
+		summary:     "coding-domain tools: `coding selftest --data FILE` runs every canonical solution in the sandbox",
+		subcommands: []string{"selftest"},
+		run:         runCoding,
 	})
 }
 

@@ -22,9 +22,10 @@ func init() {
 		run:     runEnvs,
 	})
 	register(&command{
-		name:    "env",
-		summary: "`env score` scores responses in an environment; `env prompts` prints a task's prompts",
-		run:     runEnv,
+		name:        "env",
+		summary:     "`env score` scores responses in an environment; `env prompts` prints a task's prompts",
+		subcommands: []string{"score", "prompts"},
+		run:         runEnv,
 	})
 }
 

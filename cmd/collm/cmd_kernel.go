@@ -10,9 +10,10 @@ import (
 
 func init() {
 	register(&command{
-		name:    "kernel",
-		summary: "set up the Jupyter kernel (install, --check) or wire a notebook's module (wire)",
-		run:     runKernel,
+		name:        "kernel",
+		summary:     "set up the Jupyter kernel (install, --check) or wire a notebook's module (wire)",
+		subcommands: []string{"install", "wire"},
+		run:         runKernel,
 	})
 }
 

@@ -13,9 +13,10 @@ import (
 
 func init() {
 	register(&command{
-		name:    "notebook",
-		summary: "execute a notebook headless and fail on any cell error (notebook run)",
-		run:     runNotebook,
+		name:        "notebook",
+		summary:     "execute a notebook headless and fail on any cell error (notebook run)",
+		subcommands: []string{"run"},
+		run:         runNotebook,
 	})
 }
 

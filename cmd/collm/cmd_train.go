@@ -25,17 +25,33 @@ func init() {
 	})
 	register(&command{
 		name:    "algos",
-		summary: "list the training algorithms",
-		run: func(args []string, stdout, stderr io.Writer) error {
-			if len(args) > 0 {
-				return usageErrorf("takes no arguments")
-			}
-			for _, a := range maac.Algorithms() {
-				fmt.Fprintf(stdout, "%-12s %-30s %s\n", a.Name, "critic: "+string(a.Topology), a.Summary)
-			}
-			return nil
-		},
+		summary: "list the training algorithms (--json: as a JSON array)",
+		run:     runAlgos,
 	})
+}
+
+func runAlgos(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("algos", stderr)
+	asJSON := fs.Bool("json", false, "print the algorithm table as a JSON array of objects (name, critic, description, config_section, single_agent)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageErrorf("unexpected arguments %q", rest)
+	}
+	if *asJSON {
+		data, err := json.MarshalIndent(maac.Algorithms(), "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", data)
+		return err
+	}
+	for _, a := range maac.Algorithms() {
+		fmt.Fprintf(stdout, "%-12s %-30s %s\n", a.Name, "critic: "+string(a.Critic), a.Description)
+	}
+	return nil
 }
 
 // stringList is a repeatable flag.
@@ -46,11 +62,11 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", stderr)
-	envName := fs.String("env", "", "environment name (see `collm envs`)")
+	envName := fs.String("env", "", "environment `NAME` (collm envs lists them)")
 	var envOpts, agentModels stringList
 	fs.Var(&envOpts, "env-opt", "environment option name=value (repeatable)")
 	fs.Var(&agentModels, "agent", "model of the next agent: a preset (tiny, small) or a checkpoint directory, for a preset optionally with its tokenizer as tiny:bytes or tiny:env (repeatable; default tiny for each, with the env's vocabulary when it has one)")
-	algo := fs.String("algo", "", "algorithm (see `collm algos`); default cc")
+	algo := fs.String("algo", "", "`ALGORITHM` (collm algos lists them); default cc")
 	updates := fs.Int("updates", 0, "train until this many updates are done (counting those of a resumed run)")
 	seed := fs.Uint64("seed", 0, "seed of the run (overrides the config file's)")
 	out := fs.String("out", "", "run directory")
@@ -168,15 +184,16 @@ func trainConfig(path, env string, envOpts, agents []string, algo string, seed u
 		cfg.Algorithm = "cc"
 	}
 	if seedSet || warmStart > 0 {
-		common, err := cfg.Common()
+		err := cfg.SetCommon(func(c *maac.Common) {
+			if seedSet {
+				c.Seed = seed
+			}
+			if warmStart > 0 {
+				c.WarmStartSteps = warmStart
+			}
+		})
 		if err != nil {
 			return cfg, err
-		}
-		if seedSet {
-			common.Seed = seed
-		}
-		if warmStart > 0 {
-			common.WarmStartSteps = warmStart
 		}
 	}
 	return cfg, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ func TestTrainArguments(t *testing.T) {
 		{[]string{"train", "--env", "toy-coord", "--updates", "1", "--warm-start", "-1", "--out", dir}, 2, "--warm-start must be >= 0"},
 		{[]string{"train", "--env", "toy-coord", "--updates", "1", "--warm-start", "5", "--out", filepath.Join(dir, "d")}, 1, "warm_start_steps=5: env toy-coord has no demonstrations"},
 		{[]string{"train", "--out", dir, "--resume", "--updates", "1", "--warm-start", "5"}, 2, "drop --env, --env-opt, --agent, --algo, --seed, --warm-start"},
-		{[]string{"algos", "x"}, 2, "takes no arguments"},
+		{[]string{"algos", "x"}, 2, "unexpected arguments"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runEnvsCmd(tt.args...)
@@ -121,5 +122,87 @@ func TestTrainWarmStart(t *testing.T) {
 	_, again := ms[1][maac.MetricWarmStartLossFirst]
 	if !okFirst || !(last < first) || again {
 		t.Errorf("warm-start losses: update 1 %v -> %v (logged %v), logged again at update 2: %v", first, last, okFirst, again)
+	}
+}
+
+func TestAlgosJSON(t *testing.T) {
+	code, stdout, stderr := runEnvsCmd("algos", "--json")
+	if code != 0 {
+		t.Fatalf("algos --json: exit %d, %s", code, stderr)
+	}
+	var algos []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &algos); err != nil {
+		t.Fatalf("algos --json is not a JSON array: %v\n%s", err, stdout)
+	}
+	critics := map[string]string{}
+	for _, a := range algos {
+		if a["description"] == "" || a["config_section"] == "" {
+			t.Errorf("algorithm %v lacks a description or config section", a)
+		}
+		critics[a["name"].(string)] = a["critic"].(string)
+	}
+	want := map[string]string{"cc": "centralized", "dc": "decentralized", "dc-shared": "decentralized-shared",
+		"magrpo": "none", "marloo": "none", "maremax": "none", "mareinforce": "none", "grpo": "none", "ac": "centralized"}
+	if len(critics) != len(want) {
+		t.Errorf("algorithms %v, want %v", critics, want)
+	}
+	for name, c := range want {
+		if critics[name] != c {
+			t.Errorf("%s: critic %q, want %q", name, critics[name], c)
+		}
+	}
+}
+
+// TestTrainReferenceCadence: MAGRPO on toy-coord with 2 turns, K=2, 2 tasks per update and
+// rollout_buffer_size 1 takes one optimizer step per expanded node, 6 per update (2 tasks x
+// (the root and its 2 children)); with "minibatch": "update" one.
+func TestTrainReferenceCadence(t *testing.T) {
+	for _, tc := range []struct {
+		minibatch string
+		perUpdate float64
+	}{{"reference", 6}, {"update", 1}} {
+		out := filepath.Join(t.TempDir(), "run")
+		cfg := writeEnvsFile(t, "cfg.json", `{"mc": {"num_generations": 2, "tasks_per_update": 2, "rollout_buffer_size": 1,
+			"minibatch": "`+tc.minibatch+`", "max_new_tokens": 1, "temperature": 1, "top_p": 1, "actor_lr": 0.003}}`)
+		code, stdout, stderr := runEnvsCmd("train", "--env", "toy-coord", "--env-opt", "turns=2", "--algo", "magrpo",
+			"--config", cfg, "--updates", "2", "--out", out)
+		if code != 0 {
+			t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		ms, err := maac.ReadMetrics(filepath.Join(out, "metrics.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for u, m := range ms {
+			if got, want := m["optim/agent/0/steps"], tc.perUpdate*float64(u+1); got != want {
+				t.Errorf("%s: optim/agent/0/steps after update %d = %v, want %v", tc.minibatch, u+1, got, want)
+			}
+		}
+	}
+}
+
+func TestResumeRefusesAnOlderConfig(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runEnvsCmd("train", "--env", "toy-coord", "--algo", "magrpo", "--updates", "1", "--out", out)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	path := filepath.Join(out, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil || cfg["version"] != float64(2) {
+		t.Fatalf("config.json version %v (%v), want 2", cfg["version"], err)
+	}
+	delete(cfg, "version")
+	data, _ = json.Marshal(cfg)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runEnvsCmd("train", "--out", out, "--resume", "--updates", "2")
+	if code != 1 || !strings.Contains(stderr, "created by an earlier collm") {
+		t.Errorf("resume of a version-1 run: exit %d, %s", code, stderr)
 	}
 }

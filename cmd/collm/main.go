@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -19,6 +20,9 @@ import (
 type command struct {
 	name    string
 	summary string // one line for `collm help`
+	// subcommands names the subcommands of a command that takes one first (`collm kernel install`):
+	// `collm help NAME` and `collm NAME -h` print the flags of each.
+	subcommands []string
 	// run executes the command with the arguments after its name. It returns errUsage (possibly
 	// wrapped) when the arguments are wrong, and any other error when the work failed.
 	run func(args []string, stdout, stderr io.Writer) error
@@ -72,6 +76,66 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+func init() {
+	register(&command{
+		name:    "help",
+		summary: "print this list, or with a COMMAND [SUBCOMMAND] that command's flags",
+		run:     runHelp,
+	})
+}
+
+// runHelp prints the list of commands, or the help of one command: its summary and the usage and
+// flags its FlagSet prints for -h, written to stdout. A command with subcommands prints the flags
+// of each, or of the one named after it.
+func runHelp(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		return nil
+	}
+	c, ok := commands[args[0]]
+	switch {
+	case !ok:
+		return usageErrorf("unknown command %q; run `collm help` for the list", args[0])
+	case len(args) > 2 || (len(args) == 2 && len(c.subcommands) == 0):
+		return usageErrorf("unexpected arguments %q: want `collm help COMMAND [SUBCOMMAND]`", args[1:])
+	}
+	subs := c.subcommands
+	if len(args) == 2 {
+		if !slices.Contains(subs, args[1]) {
+			return usageErrorf("%s has no subcommand %q (it has %s)", c.name, args[1], strings.Join(subs, ", "))
+		}
+		subs = args[1:]
+	}
+	fmt.Fprintf(stdout, "collm %s: %s\n", c.name, c.summary)
+	if len(subs) == 0 {
+		fmt.Fprintln(stdout)
+		return commandHelp(c, []string{"-h"}, stdout)
+	}
+	for _, sub := range subs {
+		fmt.Fprintln(stdout)
+		if err := commandHelp(c, []string{sub, "-h"}, stdout); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commandHelp runs the command with args ending in -h so that its FlagSet prints the usage to w.
+// A command without flags rejects -h with a usage error, whose message is the help there is.
+func commandHelp(c *command, args []string, w io.Writer) error {
+	err := c.run(args, w, w)
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return nil
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(w, "collm %s: %s\n", strings.Join(append([]string{c.name}, args[:len(args)-1]...), " "),
+			strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+		return nil
+	default:
+		return err
+	}
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "collm: multi-agent actor-critic training of collaborating LLM agents.")
 	fmt.Fprintln(w, "\nUsage: collm COMMAND [arguments]\n\nCommands:")
@@ -83,7 +147,7 @@ func usage(w io.Writer) {
 	for _, name := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
 	}
-	fmt.Fprintln(w, "\nRun `collm COMMAND -h` for the arguments of a command.")
+	fmt.Fprintln(w, "\nRun `collm help COMMAND` (or `collm COMMAND -h`) for the arguments of a command.")
 }
 
 func main() {
@@ -92,7 +156,7 @@ func main() {
 
 // run executes the command line and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
 	}
@@ -101,7 +165,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "collm: unknown command %q; run `collm help` for the list\n", args[0])
 		return 2
 	}
-	err := c.run(args[1:], stdout, stderr)
+	args = args[1:]
+	if len(c.subcommands) > 0 && len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+		// `collm kernel -h`: the help of every subcommand, as `collm help kernel`.
+		c, args = commands["help"], []string{c.name}
+	}
+	err := c.run(args, stdout, stderr)
 	switch {
 	case err == nil:
 		return 0

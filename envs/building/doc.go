@@ -60,8 +60,8 @@
 //
 // # Mini variants
 //
-// The mini variants keep the scoring of the real games and shrink everything else so that tiny
-// agents trained from scratch learn them on a CPU in a few minutes:
+// The mini variants keep the scoring of the real games and shrink everything else to the scale
+// of tiny agents trained from scratch on a CPU:
 //
 //	real StrBuild                          strbuild-mini
 //	5x5 font A-Z, 2 columns apart          3x3 font (C E H I L O T U), 1 column apart
@@ -94,72 +94,32 @@
 // an agent may use (105 with 2 agents), " xyzXYZC" for every sub-box of the huts' box (corners
 // ordered) and every legend code (540) plus " k". A piece is one move: the agent still chooses
 // the cell or box and the block of every command, and still has to split the work with the
-// other agent, alternate blocks, use its whole palette, mind its resources and stop the spiders. The other pieces are the fixed parts of the prompts (the letters, " os", " t1/2",
+// other agent, alternate blocks, use its whole palette, mind its resources and stop the
+// spiders. The other pieces are the fixed parts of the prompts (the letters, " os", " t1/2",
 // " c13", " s6", the blueprint rows " c.c", "\n=", "\n>", " r" for a score) and every single
 // character they use, so that any text the game reads or echoes (a command spelled character by
 // character, an answer cut at 64 bytes) tokenizes without an unknown token: 142 pieces for
 // strbuild-mini and 646 for housebuild-mini with the default options.
 //
 // The prompts are a few pieces long, because every prompt piece dilutes what a tiny model from
-// scratch attends to. A strbuild-mini prompt is "<string> <codes> t<turn>/<turns>", e.g.
-// "LI os t1/2" for agent 1 (oak_planks o, stone s) on LI; the target is the string, drawn with
-// Font3x3 as the real game draws its strings with Font5x5 (the real prompt's picture is left
-// out). After turn 1 it adds " r<score>" under feedback=score, and "\n=" with the world's blocks
-// as " xyzC" pieces (feedback=position, world kept) or "\n>" with the agent's previous answer.
-// A housebuild-mini prompt is "t<turn>/<turns>", the agent's remaining blocks " c13" (when
+// scratch attends to; the agent's codes and the turn are kept because the real prompt says
+// them. A strbuild-mini prompt is "<string> <codes> t<turn>/<turns>", e.g. "LI os t1/2" for
+// agent 1 (oak_planks o, stone s) on LI; the target is the string, drawn with Font3x3 as the
+// real game draws its strings with Font5x5 (the real prompt's picture is left out). After
+// turn 1 it adds " r<score>" under feedback=score, and "\n=" with the world's blocks as " xyzC"
+// pieces (feedback=position, world kept) or "\n>" with the agent's previous answer. A
+// housebuild-mini prompt is "t<turn>/<turns>", the agent's remaining blocks " c13" (when
 // limited), the spider damage " s6" (when spiders attack), " r<score>" after turn 1 under score
 // feedback, then one line per y layer from the bottom with the rows z=0.. (' ' then the x
-// characters, '.' = air), then after turn 1 "\n>" and the previous answer: "t1/2 c13 s6\n ccc ccc
-// ccc\n ccc c.c ccc" for mini_house_01. "000o 020s 200o" and "010w 100b" build the L; "000202c
-// k" and "010212c 111111a" build mini_house_01 (one agent cannot pay for both layers).
-//
-// Measured with MAGRPO on strbuild-mini at 1 turn (K=8, lr 1e-3, 8 new tokens, 300 updates;
-// return over the last 50 updates, seeds 1 and 2): a header line "a1/2 t1/2 os" with the target
-// as its letter cells " 000 100 ..." -1.06 (seed 1; IoU 0.54), the letter cells alone -0.79 and
-// -0.92, the string and the cells -0.80 and -0.63, the string with the codes and the turn (the
-// prompt above) -0.80 and -0.89, the string alone -0.55 and -0.72. Shorter prompts let the
-// agents tell the targets apart (e.g. the T built exactly: the top row and the stem,
-// alternating blocks) rather than give one generic answer for every letter; the agent's codes
-// and the turn are kept at some cost because the real prompt says them.
+// characters, '.' = air), then after turn 1 "\n>" and the previous answer: "t1/2 c13 s6\n ccc
+// ccc ccc\n ccc c.c ccc" for mini_house_01. "000o 020s 200o" and "010w 100b" build the L;
+// "000202c k" and "010212c 111111a" build mini_house_01 (one agent cannot pay for both layers).
 //
 // # Learning from scratch (mini variants)
 //
-// Measured with the maac library, tiny agents from random weights with the word-level tokenizer,
-// default env options (2 turns, 2 agents, exact reward), temperature 1, actor lr 1e-3, 4 tasks
-// per update, on a 2-core machine shared with other jobs (CPU seconds of one process). Values
-// are means over the first 10 and the last 20 updates of the sampled rollouts (IoU of the
-// letters for strbuild-mini; for housebuild-mini the match fraction, the score's main term):
-//
-//	env              algorithm                         seed  updates  CPU    first -> last
-//	strbuild-mini    MAGRPO K=4 tree, 6 tokens         1     200      45 s   IoU 0.21 -> 0.74
-//	strbuild-mini    MAGRPO K=4 tree, 6 tokens         2     200      47 s   IoU 0.22 -> 0.67
-//	strbuild-mini    MAGRPO K=4 tree, 6 tokens         3     200      46 s   IoU 0.20 -> 0.65
-//	strbuild-mini    CC K=8 chains, GAE, 6 tokens      1     300      87 s   IoU 0.16 -> 0.70
-//	strbuild-mini    CC K=8 chains, GAE, 6 tokens      2     300      89 s   IoU 0.18 -> 0.55
-//	strbuild-mini    CC K=8 chains, GAE, 6 tokens      3     300      92 s   IoU 0.17 -> 0.63
-//	housebuild-mini  MAGRPO K=4 tree, 4 tokens         1     200      73 s   match 0.29 -> 0.59
-//	housebuild-mini  MAGRPO K=4 tree, 4 tokens         2     200      73 s   match 0.28 -> 0.65
-//	housebuild-mini  MAGRPO K=4 tree, 4 tokens         3     200      76 s   match 0.28 -> 0.53
-//	housebuild-mini  CC K=8 chains, GAE, 4 tokens      1     300     152 s   match 0.27 -> 0.66
-//	housebuild-mini  CC K=8 chains, GAE, 4 tokens      2     300     149 s   match 0.26 -> 0.63
-//	housebuild-mini  CC K=8 chains, GAE, 4 tokens      3     300     151 s   match 0.25 -> 0.64
-//
-// CC used critic lr 3e-3. The untrained agents sit at IoU 0.16 and match 0.28 (20 updates at lr
-// 1e-9); an agent that only emits well-formed commands is no better, since nearly every piece is
-// one. After 200 updates CC has IoU 0.68, 0.56, 0.60 and match 0.54, 0.59, 0.53, from 12,800
-// joint actions against MAGRPO's 16,000 (a K=4 tree of 2 turns plays 20 per task, K=8 chains
-// 16): CoLLM-CC learns about as well as MAGRPO per environment step on housebuild-mini and a
-// little less on strbuild-mini, at about twice the CPU per update (its critic). With td0 targets
-// and critic lr 1e-3 (and 8 new tokens, the format shaping on) it reached IoU 0.63 on
-// strbuild-mini in 300 updates (seed 1).
-//
-// What is learned: some targets are built exactly or nearly (in some runs the T, its top row and
-// stem in alternating blocks, reward 0; mini_house_01 with 16 of 18 cells and k against the
-// spiders), the others from a shared, mostly right set of cells (corners, the bottom row); the
-// two-letter targets LI and IC stay far from done (about -1 to -1.5 per turn against 0 for a
-// perfect build). No agent learned to stop early: every answer uses all its new tokens,
-// repeating safe commands. TestMiniLearnable runs MAGRPO on strbuild-mini and CC on
-// housebuild-mini, seed 1, in about two minutes.
+// TestMiniLearnable trains tiny agents from random weights on both minis (MAGRPO on
+// strbuild-mini, CoLLM-CC on housebuild-mini) and checks that they learn to build; the measured
+// curves and the commands that reproduce them are in docs/EXPERIMENTS.md.
 //
 // # Format shaping (mini variants)
 //
@@ -175,9 +135,6 @@
 // the largest strbuild-mini target, 1/18 ≈ 0.056 for a cell of a hut), so well-formed but useless
 // commands never pay more than building; the constructors reject a larger weight. It exists for
 // byte-level agents (maac AgentSpec.Tokenizer "bytes"), which start from random bytes where no
-// line parses and every sample gets the same game reward; with them MAGRPO learned the command
-// format and k, but no letters or huts, in 80 updates. With the word-level vocabulary nearly
-// every sampled piece is a command already, and the shaping made no measurable difference
-// (MAGRPO, 200 updates, seeds 1-3: IoU 0.72, 0.69, 0.56 with it and 0.74, 0.67, 0.65 without;
-// match 0.62, 0.56, 0.57 with it and 0.59, 0.65, 0.53 without), so it is off by default.
+// line parses and every sample gets the same game reward. With the word-level vocabulary nearly
+// every sampled piece is a command already, so the shaping is off by default.
 package building

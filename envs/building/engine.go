@@ -124,17 +124,6 @@ func (s *state) makePrompts() {
 	}
 }
 
-// GlobalState describes the full state for a centralized critic: task, turn, world, inventories.
-func (s *state) GlobalState() string {
-	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s task %s turn %d/%d\n", s.env.spec.Name, s.env.game.taskID(s.task), s.turn+1, s.env.spec.MaxTurns)
-	sb.WriteString(s.world.Render(s.env.game.code))
-	for i, inv := range s.inv {
-		fmt.Fprintf(&sb, "agent %d inventory: %s\n", i+1, formatInventory(inv))
-	}
-	return sb.String()
-}
-
 // Step plays one joint response.
 func (s *state) Step(responses []string) (envs.Transition, error) {
 	e := s.env
@@ -183,22 +172,6 @@ func cloneInventories(inv []map[string]int) []map[string]int {
 		out[i] = maps.Clone(m)
 	}
 	return out
-}
-
-func formatInventory(inv map[string]int) string {
-	if inv == nil {
-		return "unlimited"
-	}
-	keys := make([]string, 0, len(inv))
-	for k := range inv {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, inv[k])
-	}
-	return strings.Join(parts, ", ")
 }
 
 func containsInt(list []int, v int) bool {

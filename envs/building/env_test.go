@@ -206,8 +206,8 @@ func TestEpisode(t *testing.T) {
 	if c.Parts["coverage"] != 1 || c.Info["score"] != 2 {
 		t.Errorf("carried world: parts %v", c.Parts)
 	}
-	if gs := c.Next.(envs.GlobalStater).GlobalState(); !strings.Contains(gs, "o..\nb..\nows\n") {
-		t.Errorf("global state:\n%s", gs)
+	if p := c.Next.Prompts()[0]; !strings.Contains(p, "o..\nb..\nows\n") {
+		t.Errorf("turn-3 prompt should show the carried world (\"o..\", \"b..\", \"ows\"):\n%s", p)
 	}
 	final, _ := c.Next.Step([]string{"", ""})
 	if !final.Done || final.Next != nil || final.Reward != 0 {

@@ -91,6 +91,9 @@ type Env struct {
 	cfg   Config
 	judge *Judge
 	index map[string]int
+	// specScheme is true when cfg.Scheme is the default SpecScheme, whose scale
+	// TerminationThreshold knows.
+	specScheme bool
 }
 
 // NewEnv validates cfg and builds the env and its sandboxed judge.
@@ -113,7 +116,8 @@ func NewEnv(cfg Config) (*Env, error) {
 	if cfg.Prompter == nil {
 		cfg.Prompter = HumanEvalPrompter{}
 	}
-	if cfg.Scheme == nil {
+	specScheme := cfg.Scheme == nil
+	if specScheme {
 		cfg.Scheme = SpecScheme()
 	}
 	jc := cfg.Judge
@@ -124,7 +128,7 @@ func NewEnv(cfg Config) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Env{cfg: cfg, judge: judge, index: map[string]int{}}
+	e := &Env{cfg: cfg, judge: judge, index: map[string]int{}, specScheme: specScheme}
 	for i, p := range cfg.Problems {
 		if _, dup := e.index[p.ID]; dup {
 			return nil, fmt.Errorf("coding: problem id %q appears twice", p.ID)

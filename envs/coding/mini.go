@@ -40,59 +40,14 @@ import (
 //
 // Tasks whose index is 7 mod 8 form the evaluation split.
 //
-// Measured (TestMiniLearnable's setting: CoLLM-CC, tiny agents on this vocabulary, K=4, 4 tasks
-// per update, 6 new tokens, actor and critic lr 1e-3, turns=1, all 6 templates; 2 CPU cores;
-// sampling stops at the "\n" stop sequence): the share of episodes whose joint program parses
-// went from 0.044, 0.009, 0.015 over the first 20 updates to 0.990, 1.000, 0.863 over the last
-// 30 of 250 (seeds 1, 2, 3; about 27 s each). With shaping=false the share fell to 0 (seeds 1,
-// 2; 300 updates, before stop sequences).
+// Shaping exists for agents trained from scratch, whose first samples rarely parse: under the
+// exact reward those samples earn the same points, and the shaping tells them apart by how close
+// each body comes to parsing. Option demos=varied stands for the paper's starting point at this
+// scale: pretrained agents that can each write their own function but share no convention, so
+// what training adds is how the two parts fit together (see DemosVaried).
 //
-// The test level is not learned from scratch: the agents settle on bodies that ignore the
-// statement (aux "2 " or "x ", f "aux(x) " or a constant), so tests pass only by chance
-// (tests-passed share 0.02 to 0.08 over the last 30 updates). The policy gradient credits a
-// whole body at once, so the answers that parse most reliably when sampled, one or two tokens
-// without a constant to get right, win before copying a constant pays: the entropy of f falls
-// from 3.9 to below 0.1 within 300 updates. What did not change that (templates=1, seed 1,
-// 400-1000 updates each): K=8, MAGRPO instead of CC, entropy_coef 0.02-0.1 (0.3 and more keep
-// the policy random), sampling temperature 1.5, lr 1e-4, the "small" preset, a partial credit
-// for failed asserts by the distance of the answer to the expected number (agents then settle
-// on a middling constant such as "7"), pieces for whole terms such as "3 *x " (agents then
-// repeat "+9 *y ", which parses), and a supervised warm start on random grammatical bodies
-// with or without kl_beta 0.1 to it. Copying one digit from the statement is learnable in
-// isolation (a one-agent env paying 1 for answering B: 0 -> 1.0 within 150 updates, 5 s), so
-// the obstacle is that skill inside the joint, level-gated reward.
-//
-// Training on the positive advantages only (maac's positive_advantages; MAGRPO, K=8, 4 tasks
-// per update, lr 1e-3, turns=1) helps: with templates=1 the tests-passed share over updates
-// 500-599 was 0.28, 0.24 and 0.18 (seeds 1, 2, 3; seed 1 stays at 0.28 through 1500 updates,
-// 320 s) against 0.09 for the plain gradient (seed 1); with all templates 0.15 and 0.06 (seeds
-// 1, 2) against 0.04 (about 2 min each). What those agents learned is the first assert,
-// f(0) == B, by copying B from the statement: into aux with f calling it ("+aux(x) ", which the
-// spec's wrapper check does not count as a wrapper, so the bonuses are paid; seeds 1, 2) or
-// into f as a constant (seed 3). A is not copied.
-//
-// With a warm start on the canonical answers (Trainer.WarmStart, 300 steps, lr 3e-4, about
-// 10 s) the agents solve the held-out tasks (TestWarmStartSolvesCodingMini); MAGRPO after it
-// (lr 3e-4, temperature 1) moved the tests-passed share from 0.80 to 0.60 and from 0.74 to
-// 0.84 (first 20 -> last 30 of 200 updates, seeds 1, 2).
-//
-// From a base model (demos=varied), the paper's setting at this scale: the paper's agents
-// start from pretrained LLMs that can already write either function, and what training adds
-// is how the two parts fit together. A warm start on DemosVaried (warm_start_steps 300, 8 tasks
-// per step, lr 3e-4) gives each agent every correct way to write its own function, with no
-// convention between them: on the held-out tasks at temperature 1 only 0.15, 0.12, 0.08 and
-// 0.12 of the episodes earn the maximum (seeds 1-4); the others are wrappers, an f that
-// ignores aux, or parts that do not fit. CoLLM-CC with positive_advantages (K=4, 8 tasks per
-// update, 10 new tokens, actor and critic lr 3e-4, turns=1; TestMiniLearnsAConvention) raised
-// that share to 0.81, 0.98, 0.75 and 0.81 in 400 updates (about 105 s each): the agents agree
-// on the canonical split (aux "x +2 ", f "aux(x) *4 "). Where they do not, they keep the
-// wrapper convention for a template (aux the whole formula, f "aux(x) ": 3.0 of 4 points), a
-// joint local optimum that neither agent can leave alone. The plain gradient reached 0.92 and
-// 0.31 (seeds 1, 2; seed 2 kept the wrapper for two templates): it also pushes down a correct
-// part whose partner's part did not fit, and with 4 tasks per update aux even forgot to copy
-// the constants (seed 1: aux wrote "2 *x " whatever A was; 0.00 after 800 updates). MAGRPO
-// with positive_advantages reached 0.77 and 0.75 (seeds 1, 2): on this one-turn dense task the
-// centralized critic adds little, as the paper reports for short-horizon dense tasks.
+// TestMiniLearnable (from scratch) and TestMiniLearnsAConvention (from demos=varied) train on
+// this env; the measured curves are in docs/EXPERIMENTS.md.
 
 type miniTemplate struct {
 	statement string // with A and B placeholders

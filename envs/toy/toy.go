@@ -103,6 +103,12 @@ func (e *Env) Spec() envs.Spec {
 // NumTasks implements envs.Env.
 func (e *Env) NumTasks() int { return e.cfg.Tasks }
 
+// TerminationThreshold implements envs.Terminator: toy-coord never ends early. Each turn is a
+// new coordination game (its own allowed symbols) paying a score up to 1 with the dense
+// reward, so ending after a solved turn would forfeit the later turns' rewards; the sparse
+// reward pays 0 before the last turn, which any threshold it could use would exceed.
+func (e *Env) TerminationThreshold() (float64, bool) { return 0, false }
+
 // Reset implements envs.Env. The game has no randomness: the seed is unused.
 func (e *Env) Reset(task int, _ int64) (envs.State, error) {
 	if task < 0 || task >= e.cfg.Tasks {

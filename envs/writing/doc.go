@@ -1,6 +1,6 @@
 // Package writing holds the writing domain of the paper: "tldr" (TLDR summarization) and "arxiv"
 // (arXiv abstract expansion), two agents and one turn each, and "writing-mini", a CPU-scale
-// variant tiny models learn from scratch in minutes.
+// variant for tiny models trained from scratch.
 //
 // # Rewards
 //
@@ -25,8 +25,8 @@
 // post ending in "long:" and writes the detailed part c2. Answers are written in a 49-word
 // language: the 24 post words and 25 function words (a, the, so, then, but, still, also, ...;
 // short stopwords and one-word transition phrases of several categories). Every answer is at
-// most 24 characters (max_chars). The reward is the TLDR reward with the same four levels, bands and weights, only
-// rescaled to texts of a few words:
+// most 24 characters (max_chars). The reward is the TLDR reward with the same four levels,
+// bands and weights, only rescaled to texts of a few words:
 //
 //	level 1  tokens        real: both 8..256 tokens.  mini: both 1..12 tokens, <= max_chars
 //	                       characters each, and grounded: every token is a word of the post or
@@ -62,12 +62,6 @@
 // of them decodes to space-separated words), the marker " |", and the fixed parts of the prompts
 // ("post:", "\nshort:", "\nlast:", "\nscore:", digits). Tiny agents from scratch use them as
 // their tokenizer (maac's default for preset models), so every sampled token is a word.
-// Measured (tiny agents, K=4, 8 tasks per update, at most 4 new tokens, actor lr 3e-4, 2 cores):
-// the share of episodes passing level 1 or more (Info levels_passed) was 0.000 over the first
-// 50 updates and, over updates 350-400, 0.22, 0.54 and 0.18 with MAGRPO (seeds 1-3) and 0.48
-// with CoLLM-CC (seed 1); 400 updates take about 30 s (MAGRPO) and 39 s (CC) on the idle
-// machine, about twice that under load. The agents learn to write only allowed words, reuse a
-// post word and make c2 longer than c1, mostly with repeated words ("snow snow snow snow" /
-// "still snow after snow"), which the reward allows. With the byte tokenizer the return rose
-// only through the shaping term.
+// TestMiniIsLearnable trains such agents from random weights with MAGRPO and checks that they
+// learn to pass level 1; the measured curves are in docs/EXPERIMENTS.md.
 package writing

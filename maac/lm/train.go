@@ -16,10 +16,10 @@ import (
 
 // TrainConfig configures a Trainer: AdamW with global-norm gradient clipping.
 type TrainConfig struct {
-	// LearningRate of AdamW. Default 1e-4. Change it between steps with SetLearningRate.
+	// LearningRate of AdamW. Default 1e-4.
 	LearningRate float64
-	// WeightDecay is AdamW's decoupled decay (w -= lr*wd*w), applied to matrices only (not to
-	// biases and norm weights, as HF Trainer does). Default 0.
+	// WeightDecay is AdamW's decoupled decay (w -= lr*wd*w), applied to every trained variable
+	// as torch.optim.AdamW(model.parameters()) does. Default 0.
 	WeightDecay float64
 	// Beta1, Beta2, Epsilon of Adam. Defaults 0.9, 0.999, 1e-8.
 	Beta1, Beta2, Epsilon float64
@@ -227,7 +227,7 @@ func (t *Trainer) adamW(g *Graph, vars []*model.Variable, values, grads []*Node,
 		denom := AddScalar(Div(Sqrt(m2), Sqrt(bc2)), c.Epsilon)
 		upd := Div(Div(m1, bc1), denom)
 		w := values[i]
-		if c.WeightDecay > 0 && v.Shape().Rank() >= 2 {
+		if c.WeightDecay > 0 {
 			upd = Add(upd, MulScalar(w, c.WeightDecay))
 		}
 		v.SetNodeValue(Sub(w, Mul(lr, upd)))
@@ -262,10 +262,16 @@ func (t *Trainer) Gradient(inputs ...any) (StepResult, error) { return t.run(t.g
 // Variables lists the trained variables in gradient order (valid after the first call).
 func (t *Trainer) Variables() []*model.Variable { return t.vars }
 
-// SetLearningRate changes the learning rate for the next steps (no recompilation).
-func (t *Trainer) SetLearningRate(lr float64) error {
-	if !(lr > 0) {
-		return fmt.Errorf("lm trainer: learning rate must be > 0, got %g", lr)
+// Steps is the number of optimizer steps taken so far (the AdamW step counter, which checkpoints
+// keep).
+func (t *Trainer) Steps() (int, error) {
+	v := t.store.GetVariable(t.optPath + "/step")
+	if v == nil {
+		return 0, nil
 	}
-	return t.store.GetVariable(t.optPath + "/learning_rate").SetValue(tensors.FromScalar(float32(lr)))
+	value, err := v.Value()
+	if err != nil {
+		return 0, fmt.Errorf("lm trainer %q: step counter: %w", t.cfg.Name, err)
+	}
+	return int(tensors.ToScalar[float32](value)), nil
 }
