@@ -13,13 +13,8 @@ import (
 // RunPath gives its directory under RunsDir ($COLLM_RUNS, else "runs" next to the notebook).
 // CreateRun, OpenRun and OpenOrCreateRun start or reopen the run there.
 func ExampleRunPath() {
-	runs, err := os.MkdirTemp("", "collm-runs-")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(runs)
-	defer os.Setenv("COLLM_RUNS", os.Getenv("COLLM_RUNS"))
-	os.Setenv("COLLM_RUNS", runs)
+	_, cleanup := tempRuns()
+	defer cleanup()
 
 	dir, err := kernel.RunPath("cc-toy")
 	if err != nil {
@@ -39,13 +34,8 @@ func ExampleRunPath() {
 // ListRuns names the runs in RunsDir: the directories with a config.json, as CreateRun and
 // `collm train --out` write them.
 func ExampleListRuns() {
-	runs, err := os.MkdirTemp("", "collm-runs-")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(runs)
-	defer os.Setenv("COLLM_RUNS", os.Getenv("COLLM_RUNS"))
-	os.Setenv("COLLM_RUNS", runs)
+	runs, cleanup := tempRuns()
+	defer cleanup()
 
 	fmt.Println(kernel.ListRuns())
 	for _, name := range []string{"magrpo-toy", "cc-toy"} {
@@ -98,4 +88,18 @@ func ExampleExecutedPath() {
 	fmt.Println(kernel.ExecutedPath("notebooks/01-quickstart.ipynb"))
 	// Output:
 	// notebooks/01-quickstart.executed.ipynb
+}
+
+// tempRuns points $COLLM_RUNS at a new temporary directory for an example; cleanup restores it.
+func tempRuns() (dir string, cleanup func()) {
+	dir, err := os.MkdirTemp("", "collm-runs-")
+	if err != nil {
+		panic(err)
+	}
+	old := os.Getenv("COLLM_RUNS")
+	os.Setenv("COLLM_RUNS", dir)
+	return dir, func() {
+		os.Setenv("COLLM_RUNS", old)
+		os.RemoveAll(dir)
+	}
 }

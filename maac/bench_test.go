@@ -1,17 +1,27 @@
 package maac
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // BenchmarkUpdate measures whole updates of CC, DC and MAGRPO with tiny agents on toy-coord
-// (2 agents, 2 turns, K=4, 4 tasks per update) and reports env steps/s and the share of the
-// update spent in generation, critic scoring, critic training and the actors' optimizer steps
-// (which include the gradient-variance measurement):
+// (2 agents, 2 turns, K=4, 4 tasks per update), with the reference's cadence and with one step
+// per update, and reports env steps/s and the share of the update spent in generation, critic
+// scoring, critic training and the actors' optimizer steps (which include the gradient-variance
+// measurement):
 //
 //	go test -run XXX -bench BenchmarkUpdate ./maac
 func BenchmarkUpdate(b *testing.B) {
-	for _, algo := range []string{"cc", "dc", "magrpo"} {
-		b.Run(algo, func(b *testing.B) {
+	for _, name := range []string{"cc", "dc", "magrpo", "cc/update", "dc/update", "magrpo/update"} {
+		b.Run(name, func(b *testing.B) {
+			algo, minibatch, _ := strings.Cut(name, "/")
 			cfg := runConfig(algo, map[string]string{"turns": "2"}, 1)
+			if minibatch != "" {
+				if err := cfg.SetCommon(func(c *Common) { c.Minibatch = Minibatch(minibatch) }); err != nil {
+					b.Fatal(err)
+				}
+			}
 			tr, err := Build(cfg)
 			if err != nil {
 				b.Fatal(err)

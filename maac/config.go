@@ -106,7 +106,9 @@ type Common struct {
 	// ones (the reference's multi-turn task configs).
 	Gamma float64 `json:"gamma,omitempty"`
 	// Temperature and TopP of sampling. Defaults 0.6 and 0.6 (the reference); tiny models from
-	// scratch explore better at 1.0 and 1.0. TopK 0 keeps every token.
+	// scratch explore better at 1.0 and 1.0. TopK 0 keeps every token, the default for every
+	// algorithm so that the methods sample alike (MAGRPOConfig's top_k is 50, MAACConfig's and
+	// IACConfig's none).
 	Temperature float64 `json:"temperature,omitempty"`
 	TopP        float64 `json:"top_p,omitempty"`
 	TopK        int     `json:"top_k,omitempty"`

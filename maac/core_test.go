@@ -1,10 +1,12 @@
 package maac
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
+	_ "github.com/collm/collm/envs/building"
 	"github.com/collm/collm/maac/lm"
 )
 
@@ -412,4 +414,91 @@ func TestCriticInputFormat(t *testing.T) {
 		"[Agent 0] write aux\n\n[Agent 1] write f\n\n[Joint Action]\n\n[Agent 0 action]\nx+1\n\n[Agent 1 action]\naux(x)"; got != want {
 		t.Errorf("joint action %q, want %q", got, want)
 	}
+}
+
+// TestReferenceDefaults checks the resolved defaults against the reference (CoMLRL's
+// MAACConfig, IACConfig, MAGRPOConfig and the authors' task configs) on the seven points where
+// collm's own choices are now named options.
+func TestReferenceDefaults(t *testing.T) {
+	resolved := func(algo, env string, opts map[string]string) Common {
+		t.Helper()
+		cfg, err := ResolveConfig(RunConfig{Env: env, EnvOptions: opts, Algorithm: algo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := cfg.Common()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	tests := []struct {
+		name, algo, env string
+		opts            map[string]string
+		check           func(c Common, cfg RunConfig) string
+	}{
+		// 1. cadence: buffers of 8 (actor-critic) and 2 (MAGRPO), the reference's steps.
+		{"cc cadence", "cc", "toy-coord", nil, func(c Common, _ RunConfig) string {
+			return want(c.Minibatch == MinibatchReference && c.RolloutBufferSize == 8, "minibatch %s buffer %d", c.Minibatch, c.RolloutBufferSize)
+		}},
+		{"magrpo cadence", "magrpo", "toy-coord", nil, func(c Common, _ RunConfig) string {
+			return want(c.Minibatch == MinibatchReference && c.RolloutBufferSize == 2, "minibatch %s buffer %d", c.Minibatch, c.RolloutBufferSize)
+		}},
+		// 2. normalization: z-scores for actor-critic and per node for the Monte Carlo family.
+		{"cc normalization", "cc", "toy-coord", nil, func(_ Common, cfg RunConfig) string {
+			return want(cfg.CC.AdvantageNormalization == NormZScore, "cc advantage_normalization %s", cfg.CC.AdvantageNormalization)
+		}},
+		{"magrpo normalization", "magrpo", "toy-coord", nil, func(_ Common, cfg RunConfig) string {
+			return want(cfg.MC.AdvantageNormalization == NormZScore, "mc advantage_normalization %s", cfg.MC.AdvantageNormalization)
+		}},
+		// 3. early termination: the env's threshold (StrBuild -0.1 at shift -2), recorded.
+		{"strbuild-mini termination", "magrpo", "strbuild-mini", nil, func(c Common, _ RunConfig) string {
+			th, on := c.earlyTermination()
+			return want(on && near(th, -0.1), "early termination %v at %v", on, th)
+		}},
+		{"toy-coord termination", "cc", "toy-coord", map[string]string{"turns": "3"}, func(c Common, _ RunConfig) string {
+			return want(c.NoEarlyTermination && c.EarlyTerminationThreshold == nil, "toy-coord declares none, got %+v", c.EarlyTerminationThreshold)
+		}},
+		// 4. KL: each agent its own.
+		{"kl", "dc", "toy-coord", nil, func(c Common, _ RunConfig) string {
+			return want(c.KLPenalty == KLOwn && c.KLBeta == 0, "kl_penalty %s beta %v", c.KLPenalty, c.KLBeta)
+		}},
+		// 5. optimizer: torch AdamW's weight decay, no clipping.
+		{"optimizer", "magrpo", "toy-coord", nil, func(c Common, _ RunConfig) string {
+			return want(c.WeightDecay == 0.01 && c.MaxGradNorm == 0, "weight_decay %v max_grad_norm %v", c.WeightDecay, c.MaxGradNorm)
+		}},
+		// 6. no second reward shift.
+		{"reward shift", "cc", "strbuild-mini", nil, func(c Common, _ RunConfig) string {
+			return want(c.RewardShift == 0, "reward_shift %v", c.RewardShift)
+		}},
+		// 7. the Q advantage of the sampled action (the critic input is TestCriticInputFormat's).
+		{"q advantage", "cc", "toy-coord", nil, func(_ Common, cfg RunConfig) string {
+			return want(cfg.CC.QAdvantage == QSampled && cfg.CC.CriticType == CriticV, "q_advantage %s critic_type %s", cfg.CC.QAdvantage, cfg.CC.CriticType)
+		}},
+	}
+	for _, tc := range tests {
+		cfg, err := ResolveConfig(RunConfig{Env: tc.env, EnvOptions: tc.opts, Algorithm: tc.algo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg := tc.check(resolved(tc.algo, tc.env, tc.opts), cfg); msg != "" {
+			t.Errorf("%s: %s", tc.name, msg)
+		}
+	}
+	// An explicit 0.0 threshold is a value, kept as given.
+	zero := 0.0
+	cfg, err := ResolveConfig(RunConfig{Env: "toy-coord", Algorithm: "magrpo", MC: &MCConfig{Common: Common{EarlyTerminationThreshold: &zero}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if th, on := cfg.MC.earlyTermination(); !on || th != 0 {
+		t.Errorf("early_termination_threshold 0.0: on %v at %v", on, th)
+	}
+}
+
+func want(ok bool, format string, args ...any) string {
+	if ok {
+		return ""
+	}
+	return fmt.Sprintf(format, args...)
 }

@@ -3,6 +3,7 @@ package maac
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -217,37 +218,28 @@ type criticValues struct {
 
 // oldValues evaluates critic c on every node (V) or joint action (Q) of r.
 func oldValues(r *rollout, c critic, q bool) (*criticValues, error) {
+	var err error
 	cv := &criticValues{q: q}
 	if q {
-		var edges []*edge
-		for _, level := range r.edges {
-			edges = append(edges, level...)
-		}
-		values, cut, err := c.edgeValues(edges)
-		if err != nil {
-			return nil, err
-		}
-		r.truncated += cut
-		cv.edges = make(map[*edge]float64, len(edges))
-		for k, e := range edges {
-			cv.edges[e] = values[k]
-		}
-		return cv, nil
+		cv.edges, err = valuesOf(r, slices.Concat(r.edges...), c.edgeValues)
+	} else {
+		cv.nodes, err = valuesOf(r, slices.Concat(r.levels...), c.nodeValues)
 	}
-	var nodes []*node
-	for _, level := range r.levels {
-		nodes = append(nodes, level...)
-	}
-	values, cut, err := c.nodeValues(nodes)
+	return cv, err
+}
+
+// valuesOf evaluates keys in one batch and counts the inputs cut to the context in r.
+func valuesOf[K comparable](r *rollout, keys []K, eval func([]K) ([]float64, int, error)) (map[K]float64, error) {
+	values, cut, err := eval(keys)
 	if err != nil {
 		return nil, err
 	}
 	r.truncated += cut
-	cv.nodes = make(map[*node]float64, len(nodes))
-	for k, nd := range nodes {
-		cv.nodes[nd] = values[k]
+	out := make(map[K]float64, len(keys))
+	for k, key := range keys {
+		out[key] = values[k]
 	}
-	return cv, nil
+	return out, nil
 }
 
 // of returns the critic's value of e's decision: V_old(h_t) or Q_old(h_t, a_t).

@@ -122,13 +122,27 @@ func TestTopologyAndAgents(t *testing.T) {
 			t.Errorf("%s with %q: error does not wrap errInvalidTopology", tt.algo, tt.topology)
 		}
 	}
-	cfg := runConfig("dc", nil, 1)
-	cfg.Topology = CriticDecentralizedShared
-	tr := mustBuild(t, cfg)
-	if tr.Algorithm() != "dc-shared" || !tr.Agents[0].Model.HasValueHead() {
-		t.Errorf("dc with the shared topology built %s (value head %v)", tr.Algorithm(), tr.Agents[0].Model.HasValueHead())
+	tr, err := NewRun().Env("toy-coord", nil).Algorithm("dc").Critic(CriticDecentralizedShared).
+		DC(DCConfig{Common: fast(1)}).Agents(AgentSpec{Model: "tiny"}, AgentSpec{Model: "tiny"}).Done()
+	if err != nil {
+		t.Fatal(err)
 	}
-	cfg = runConfig("cc", nil, 1)
+	if tr.Algorithm() != "dc-shared" || !tr.Agents[0].Model.HasValueHead() || tr.Config().Topology != CriticDecentralizedShared {
+		t.Errorf("dc with the shared topology built %s (value head %v, topology %s)", tr.Algorithm(), tr.Agents[0].Model.HasValueHead(), tr.Config().Topology)
+	}
+	for _, tc := range []struct {
+		cfg  RunConfig
+		want string
+	}{
+		{RunConfig{Env: "toy-coord", Algorithm: "magrpo", CC: &CCConfig{}}, `configured by the "mc" section, but the config has a "cc" section`},
+		{RunConfig{Env: "toy-coord", Algorithm: "magrpo", MC: &MCConfig{Baseline: BaselineRLOO}}, "does not fit algorithm magrpo"},
+		{RunConfig{Env: "toy-coord", Algorithm: "dc-shared", DC: &DCConfig{ActorCritic: ActorCritic{CriticType: CriticQ}}}, "needs a separate critic"},
+	} {
+		if _, err := ResolveConfig(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.cfg.Algorithm, err, tc.want)
+		}
+	}
+	cfg := runConfig("cc", nil, 1)
 	cfg.Agents = []AgentSpec{{Model: "tiny"}}
 	if _, err := Build(cfg); err == nil || !strings.Contains(err.Error(), "needs 2 agents, got 1") {
 		t.Errorf("agent count mismatch: err = %v", err)
@@ -345,6 +359,19 @@ func TestLongPromptsAreTruncated(t *testing.T) {
 		if text := tr.Agents[0].Tokenizer.Decode(ids); len(ids) != 255 || !strings.HasSuffix(text, "turn 0:") {
 			t.Errorf("kept %d prompt tokens ending %q; want the last 255, ending with the task line", len(ids), text[len(text)-10:])
 		}
+	}
+	// The centralized critic's joint history of two long prompts is cut too, and counted: per
+	// task 2 agent prompts and 1 joint history (one turn, one node).
+	cc, err := NewRun().EnvValue(longEnv{base}).Algorithm("cc").CC(CCConfig{Common: fast(1)}).Done()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cc.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m[MetricTruncatedPrompts]; got != 4*(2+1) {
+		t.Errorf("rollout/truncated_prompts = %v with CC, want %d", got, 4*(2+1))
 	}
 }
 

@@ -184,3 +184,44 @@ func TestTinyModelLearnsToReverse(t *testing.T) {
 		t.Errorf("only %d/%d reversals right", right, len(out))
 	}
 }
+
+// TestWeightDecayOnEveryParameter: with a zero gradient an AdamW step only decays, w -= lr*wd*w,
+// and torch.optim.AdamW(model.parameters()) decays every parameter, norm weights included.
+func TestWeightDecayOnEveryParameter(t *testing.T) {
+	m := tinyModel(t, model.NewStore(), "agent_0", 4)
+	zero := func(g *Graph, in []*Node) (*Node, []*Node) {
+		return MulScalar(ReduceAllSum(m.Logits(m.Hidden(in[0], in[1]))), 0), nil
+	}
+	tr, err := NewTrainer(m.Backend, m.Store, []string{m.Scope}, TrainConfig{Name: "a0", LearningRate: 0.1, WeightDecay: 0.5}, zero)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if steps, err := tr.Steps(); err != nil || steps != 0 {
+		t.Fatalf("Steps before the first step = %d, %v", steps, err)
+	}
+	b, err := m.PackBatch([][]int{{1, 2, 3}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"model.norm.weight", "model.layers.0.input_layernorm.weight", "model.layers.0.mlp.up_proj.weight"}
+	before := map[string][]float32{}
+	for _, name := range names {
+		before[name], _, _ = m.WeightTensor(name)
+	}
+	for range 2 {
+		if _, err := tr.Step(b.IDs, b.Mask); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range names {
+		after, _, _ := m.WeightTensor(name)
+		for i := range after {
+			if want := before[name][i] * 0.95 * 0.95; math.Abs(float64(after[i]-want)) > 1e-6*math.Max(1, math.Abs(float64(want))) {
+				t.Fatalf("%s[%d] = %v after two decay steps, want %v", name, i, after[i], want)
+			}
+		}
+	}
+	if steps, err := tr.Steps(); err != nil || steps != 2 {
+		t.Errorf("Steps after two steps = %d, %v", steps, err)
+	}
+}

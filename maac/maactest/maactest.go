@@ -2,6 +2,8 @@ package maactest
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,4 +59,24 @@ func Curves(t testing.TB, tr *maac.Trainer, n int, metrics ...string) [][]float6
 func Mean(xs []float64) float64 {
 	mean, _ := maac.MeanStd(xs)
 	return mean
+}
+
+// Seeds returns the seeds a learning test trains with: the comma-separated list in
+// $COLLM_SEEDS, or just 1 (what the suite runs). docs/EXPERIMENTS.md runs the learning tests
+// over several seeds this way, e.g. COLLM_SEEDS=1,2,3.
+func Seeds(t testing.TB) []uint64 {
+	t.Helper()
+	list := os.Getenv("COLLM_SEEDS")
+	if list == "" {
+		return []uint64{1}
+	}
+	var seeds []uint64
+	for _, s := range strings.Split(list, ",") {
+		seed, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			t.Fatalf("COLLM_SEEDS=%q: want comma-separated non-negative integers (%v)", list, err)
+		}
+		seeds = append(seeds, seed)
+	}
+	return seeds
 }
