@@ -26,7 +26,8 @@ type critic interface {
 	// fit takes one optimizer step towards one target per joint action and returns the value
 	// loss; trained is false for a value head on an actor, which trains inside its actor's step.
 	fit(edges []*edge, targets []float64) (loss float64, trained bool, err error)
-	// optimizerSteps is the number of optimizer steps the critic has taken (checkpointed).
+	// optimizerSteps is the number of optimizer steps the critic has taken (checkpointed); a
+	// value head's are its actor's.
 	optimizerSteps() (int, error)
 }
 

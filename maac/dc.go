@@ -94,13 +94,11 @@ func (a *dcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 			lossSum += loss
 			losses++
 		}
-		if !a.valueHead {
-			steps, err := a.critics[i].optimizerSteps()
-			if err != nil {
-				return err
-			}
-			m[optimCriticMetric(i)] = float64(steps)
+		steps, err := a.critics[i].optimizerSteps()
+		if err != nil {
+			return err
 		}
+		m[optimCriticMetric(i)] = float64(steps)
 	}
 	if losses > 0 {
 		m[MetricValueLoss] = lossSum / float64(losses)

@@ -32,8 +32,8 @@ import "fmt"
 //	optim/agent/<i>/steps           optimizer steps agent i's actor has taken since the run began
 //	                                (cumulative; the cadence decides how many per update)
 //	optim/critic/steps              optimizer steps of the centralized critic (CC), cumulative
-//	optim/critic/<i>/steps          optimizer steps of agent i's separate critic (dc), cumulative;
-//	                                a value head on the actor (dc-shared) steps with its actor
+//	optim/critic/<i>/steps          optimizer steps of agent i's critic (DC), cumulative; a value
+//	                                head on the actor (dc-shared) steps with its actor
 //	grad/agent/<i>/variance         1/(M-1) sum_m ||g_m - mean_g||^2 over M micro-batch gradients
 //	                                of all of agent i's samples of the update, before its first step
 //	grad/agent/<i>/relative_variance   variance / ||mean_g||^2

@@ -62,11 +62,11 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", stderr)
-	envName := fs.String("env", "", "environment `NAME` (collm envs lists them)")
+	envName := fs.String("env", "", "the environment `NAME` (collm envs lists them)")
 	var envOpts, agentModels stringList
 	fs.Var(&envOpts, "env-opt", "environment option name=value (repeatable)")
 	fs.Var(&agentModels, "agent", "model of the next agent: a preset (tiny, small) or a checkpoint directory, for a preset optionally with its tokenizer as tiny:bytes or tiny:env (repeatable; default tiny for each, with the env's vocabulary when it has one)")
-	algo := fs.String("algo", "", "`ALGORITHM` (collm algos lists them); default cc")
+	algo := fs.String("algo", "", "the `ALGORITHM` to train (collm algos lists them; default cc)")
 	updates := fs.Int("updates", 0, "train until this many updates are done (counting those of a resumed run)")
 	seed := fs.Uint64("seed", 0, "seed of the run (overrides the config file's)")
 	out := fs.String("out", "", "run directory")

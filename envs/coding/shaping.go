@@ -13,9 +13,8 @@ import (
 // Why: coding-mini's prompts end with the function header, so any non-empty body passes the
 // judge's tolerant level 1 (a textual "return <something>"), and level 2 needs both agents'
 // bodies to parse at once. With the exact reward almost every sample of a tiny agent from
-// random init scores the same (-0.75, level 1 only) and nothing is learned: measured with
-// shaping=false (CoLLM-CC, seeds 1 and 2, 300 updates) the share of parsing programs fell from
-// about 0.01 to 0, while with shaping it reaches about 1 within 120 updates (see mini.go).
+// random init scores the same (-0.75, level 1 only), which gives the policy gradient nothing to
+// tell them apart.
 //
 // The shaped points of a function while level 2 fails are (level 1 + weight) * q, weight
 // ShapingAux = 0.2 for aux (agent 0 with two agents) and ShapingMain = 0.25 for f (the last
