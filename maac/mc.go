@@ -45,7 +45,7 @@ func (a *mcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 		for b, root := range r.roots {
 			items[b] = treeOrder(root)
 		}
-		steps := planSteps(&a.cfg.Common, items, func(nd *node) int { return nd.depth }, true, t.stepRand(i))
+		steps := planSteps(t.common, items, func(nd *node) int { return nd.depth }, true, t.stepRand(i))
 		batches := make([]*actorBatch, len(steps))
 		all := &actorBatch{}
 		for s, step := range steps {
