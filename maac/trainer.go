@@ -124,6 +124,21 @@ func (t *Trainer) Train(ctx context.Context, n int) error {
 	return nil
 }
 
+// TrainToEnvSteps trains until the first update that brings env_step to n or beyond (none when
+// it is there already), stopping early, with the updates done so far kept, when ctx is
+// cancelled: the equal sample budget of a comparison.
+func (t *Trainer) TrainToEnvSteps(ctx context.Context, n int) error {
+	for t.envStep < n {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := t.StepContext(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Step runs one update: a rollout on TasksPerUpdate tasks, then the algorithm's optimization.
 // The first update of a run with WarmStartSteps > 0 begins with the warm start.
 func (t *Trainer) Step() (Metrics, error) { return t.StepContext(context.Background()) }

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/collm/collm/widgets"
 )
@@ -10,7 +12,7 @@ import (
 func init() {
 	register(&command{
 		name:    "report",
-		summary: "write one self-contained HTML report (charts, summary, configs) of run directories",
+		summary: "write one self-contained HTML report (charts, summary, configs) of run directories or of a comparison",
 		run:     runReport,
 	})
 }
@@ -24,7 +26,17 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if len(dirs) == 0 {
-		return usageErrorf("want one or more run directories: collm report RUN_DIR... --out report.html")
+		return usageErrorf("want one or more run directories, or one comparison directory: collm report DIR... --out report.html")
+	}
+	if _, err := os.Stat(filepath.Join(dirs[0], "compare.json")); err == nil {
+		if len(dirs) > 1 {
+			return usageErrorf("a comparison directory (%s) is reported alone", dirs[0])
+		}
+		if err := widgets.WriteCompareReport(*out, dirs[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "report: %s (comparison %s)\n", *out, dirs[0])
+		return nil
 	}
 	var runs []*widgets.History
 	for _, dir := range dirs {

@@ -68,9 +68,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&agentModels, "agent", "model of the next agent: a preset (tiny, small) or a checkpoint directory, for a preset optionally with its tokenizer as tiny:bytes or tiny:env (repeatable; default tiny for each, with the env's vocabulary when it has one)")
 	algo := fs.String("algo", "", "the `ALGORITHM` to train (collm algos lists them; default cc)")
 	updates := fs.Int("updates", 0, "train until this many updates are done (counting those of a resumed run)")
+	envSteps := fs.Int("env-steps", 0, "instead of --updates: train until the first update that reaches this many env steps (counting those of a resumed run)")
 	seed := fs.Uint64("seed", 0, "seed of the run (overrides the config file's)")
 	out := fs.String("out", "", "run directory")
-	configPath := fs.String("config", "", "JSON file with a run config (env, algorithm, cc/dc/mc settings); flags override it")
+	configPath := fs.String("config", "", "JSON file with a run config (env, algorithm, cc/dc/mc settings), - for standard input; flags override it")
 	resume := fs.Bool("resume", false, "continue the run in --out from its latest checkpoint")
 	saveEvery := fs.Int("save-every", 10, "checkpoint every this many updates (and at the end)")
 	warmStart := fs.Int("warm-start", 0, "supervised steps on the env's demonstrations before the first update (warm_start_steps; e.g. coding-mini with --env-opt demos=varied)")
@@ -83,8 +84,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("unexpected arguments %q", rest)
 	case *out == "":
 		return usageErrorf("--out DIR is required")
-	case *updates <= 0:
-		return usageErrorf("--updates must be positive")
+	case *updates < 0 || *envSteps < 0 || (*updates == 0) == (*envSteps == 0):
+		return usageErrorf("give one positive budget: --updates N or --env-steps N")
 	case *saveEvery <= 0:
 		return usageErrorf("--save-every must be positive")
 	case *warmStart < 0:
@@ -101,7 +102,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		trainer, rd, err = maac.Resume(*out)
 	} else {
-		cfg, cerr := trainConfig(*configPath, *envName, envOpts, agentModels, *algo, *seed, seedSet, *warmStart)
+		cfg, cerr := trainConfig(*configPath, os.Stdin, *envName, envOpts, agentModels, *algo, *seed, seedSet, *warmStart)
 		if cerr != nil {
 			return cerr
 		}
@@ -111,16 +112,23 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer rd.Close()
-	fmt.Fprintf(stdout, "run %s: %s on %s, %d agents, update %d of %d\n", *out, trainer.Algorithm(),
-		trainer.Env.Spec().Name, len(trainer.Agents), trainer.Updates(), *updates)
+	budget := fmt.Sprintf("update %d of %d", trainer.Updates(), *updates)
+	if *envSteps > 0 {
+		budget = fmt.Sprintf("env step %d of %d", trainer.EnvSteps(), *envSteps)
+	}
+	fmt.Fprintf(stdout, "run %s: %s on %s, %d agents, %s\n", *out, trainer.Algorithm(), trainer.Env.Spec().Name, len(trainer.Agents), budget)
 	start := time.Now()
 	trainer.OnUpdate(func(u maac.UpdateInfo) error {
 		m := u.Metrics
 		if first, ok := m[maac.MetricWarmStartLossFirst]; ok {
 			fmt.Fprintf(stdout, "warm start: loss %.3f -> %.3f in %.1fs\n", first, m[maac.MetricWarmStartLossLast], m[maac.MetricTimeWarmStart])
 		}
-		fmt.Fprintf(stdout, "update %d/%d  env_step %d  return %.4f  episode_return %.4f  %.2fs\n",
-			u.Update, *updates, u.EnvStep, m[maac.MetricReturnMean], m[maac.MetricEpisodeReturnMean], m[maac.MetricTimeUpdate])
+		progress := fmt.Sprintf("update %d/%d  env_step %d", u.Update, *updates, u.EnvStep)
+		if *envSteps > 0 {
+			progress = fmt.Sprintf("update %d  env_step %d/%d", u.Update, u.EnvStep, *envSteps)
+		}
+		fmt.Fprintf(stdout, "%s  return %.4f  episode_return %.4f  %.2fs\n",
+			progress, m[maac.MetricReturnMean], m[maac.MetricEpisodeReturnMean], m[maac.MetricTimeUpdate])
 		if u.Update%*saveEvery == 0 {
 			return trainer.SaveCheckpoint(rd.CheckpointPath())
 		}
@@ -128,7 +136,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	trainErr := trainer.Train(ctx, *updates-trainer.Updates())
+	var trainErr error
+	if *envSteps > 0 {
+		trainErr = trainer.TrainToEnvSteps(ctx, *envSteps)
+	} else {
+		trainErr = trainer.Train(ctx, *updates-trainer.Updates())
+	}
 	if trainErr != nil && !errors.Is(trainErr, context.Canceled) {
 		return trainErr
 	}
@@ -144,10 +157,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 }
 
 // trainConfig assembles the run config from the config file and the flags.
-func trainConfig(path, env string, envOpts, agents []string, algo string, seed uint64, seedSet bool, warmStart int) (maac.RunConfig, error) {
+func trainConfig(path string, stdin io.Reader, env string, envOpts, agents []string, algo string, seed uint64, seedSet bool, warmStart int) (maac.RunConfig, error) {
 	var cfg maac.RunConfig
 	if path != "" {
-		data, err := os.ReadFile(path)
+		var data []byte
+		var err error
+		if path == "-" {
+			data, err = io.ReadAll(stdin)
+		} else {
+			data, err = os.ReadFile(path)
+		}
 		if err != nil {
 			return cfg, err
 		}

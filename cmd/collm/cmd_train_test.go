@@ -19,7 +19,8 @@ func TestTrainArguments(t *testing.T) {
 		want string
 	}{
 		{[]string{"train", "--env", "toy-coord", "--updates", "1"}, 2, "--out DIR is required"},
-		{[]string{"train", "--env", "toy-coord", "--out", dir}, 2, "--updates must be positive"},
+		{[]string{"train", "--env", "toy-coord", "--out", dir}, 2, "give one positive budget: --updates N or --env-steps N"},
+		{[]string{"train", "--env", "toy-coord", "--out", dir, "--updates", "2", "--env-steps", "9"}, 2, "give one positive budget"},
 		{[]string{"train", "--updates", "1", "--out", dir}, 2, "--env NAME is required"},
 		{[]string{"train", "--env", "nope", "--updates", "1", "--out", filepath.Join(dir, "a")}, 1, `unknown env "nope"`},
 		{[]string{"train", "--env", "toy-coord", "--env-opt", "turns", "--updates", "1", "--out", dir}, 2, "want name=value"},
