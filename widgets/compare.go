@@ -1,16 +1,21 @@
 package widgets
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
+	"github.com/collm/collm/kernel"
 	"github.com/collm/collm/maac"
 )
 
@@ -315,4 +320,158 @@ func WriteCompareReport(path string, dir string) error {
 	spec, _ := json.MarshalIndent(sum.Spec, "", "  ")
 	fmt.Fprintf(&b, "<h2>Specification</h2>\n<pre style=\"background:#f6f6f6;padding:8px\">%s</pre>\n</body></html>\n", escape(string(spec)))
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// CompareOptions configures Compare. The zero value works.
+type CompareOptions struct {
+	// Jobs is the number of runs trained at once, in this process. Default 1.
+	Jobs int
+	// Force continues in a directory that holds another grid (see maac.CompareOptions).
+	Force bool
+	// EverySeconds redraws the charts when this much time has passed. Default 10.
+	EverySeconds float64
+	// Progress is where the progress line goes outside a notebook. Default os.Stderr.
+	Progress io.Writer
+}
+
+// Compare runs the comparison called name (a directory under kernel.RunsDir, next to the named
+// runs) with maac.Compare, showing in the cell a live table of the runs and the comparison's
+// charts, redrawn in place as the runs log. When ctx is cancelled (the kernel's interrupt, see
+// kernel.InterruptContext) every run stops at a checkpoint and Compare returns a nil summary and
+// no error: running the cell again continues the grid, skipping finished runs.
+func Compare(ctx context.Context, name string, spec maac.CompareSpec, o CompareOptions) (*maac.CompareSummary, error) {
+	dir, err := kernel.RunPath(name)
+	if err != nil {
+		return nil, err
+	}
+	if o.EverySeconds <= 0 {
+		o.EverySeconds = 10
+	}
+	if o.Progress == nil {
+		o.Progress = os.Stderr
+	}
+	v := &compareView{dir: dir, opts: o, ids: map[string]string{}}
+	sum, err := maac.Compare(ctx, dir, spec, maac.CompareOptions{Jobs: o.Jobs, Force: o.Force, OnProgress: v.progress})
+	if errors.Is(err, context.Canceled) {
+		msg := fmt.Sprintf("interrupted: comparison %s stopped with every run at a checkpoint; run the cell again to continue", dir)
+		if kernel.InNotebook() {
+			kernel.DisplayHTML("<p class=\"collm-interrupted\"><b>" + escape(msg) + "</b></p>")
+			kernel.Sync()
+		} else {
+			fmt.Fprintln(o.Progress, msg)
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := v.draw(); err != nil {
+		return nil, err
+	}
+	kernel.Sync()
+	return sum, nil
+}
+
+// ShowCompare displays the summary table and the charts of the comparison called name, e.g. in
+// a later cell, and returns its summary.
+func ShowCompare(name string) (*maac.CompareSummary, error) {
+	dir, err := kernel.RunPath(name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "compare.json")); err != nil {
+		return nil, fmt.Errorf("no comparison called %q in %s: run widgets.Compare (or collm compare --out %s) first", name, kernel.RunsDir(), dir)
+	}
+	cs, sum, err := CompareCharts(dir)
+	if err != nil {
+		return nil, err
+	}
+	if kernel.InNotebook() {
+		kernel.DisplayHTML(CompareSummaryHTML(sum))
+		if err := Display(cs...); err != nil {
+			return nil, err
+		}
+	}
+	return sum, nil
+}
+
+// compareView draws a running comparison in the cell.
+type compareView struct {
+	dir      string
+	opts     CompareOptions
+	ids      map[string]string
+	started  bool
+	lastDraw time.Time
+	lastDone int
+}
+
+func (v *compareView) progress(s maac.CompareStatus) {
+	done, running, queued, failed := s.Count(maac.RunDone), s.Count(maac.RunRunning), s.Count(maac.RunQueued), s.Count(maac.RunFailed)
+	eta := "?"
+	if s.ETA > 0 {
+		eta = s.ETA.Round(time.Second).String()
+	}
+	head := fmt.Sprintf("%d of %d runs done, %d running, %d queued, %d failed; %s elapsed, ETA %s",
+		done, len(s.Runs), running, queued, failed, s.Elapsed.Round(time.Second), eta)
+	if !kernel.InNotebook() {
+		if done+failed != v.lastDone {
+			v.lastDone = done + failed
+			fmt.Fprintln(v.opts.Progress, head)
+		}
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<div class="collm-progress" style="font-family:sans-serif;font-size:13px"><b>%s</b>`, escape(head))
+	b.WriteString(`<table style="border-collapse:collapse;font-size:12px">`)
+	for _, r := range s.Runs {
+		if r.State == maac.RunRunning {
+			frac := float64(r.EnvStep) / float64(r.Run.EnvSteps)
+			fmt.Fprintf(&b, `<tr><td style="padding:1px 8px">%s</td><td><div style="display:inline-block;width:160px;height:10px;background:#eee">`+
+				`<div style="width:%.1f%%;height:10px;background:#5470c6"></div></div></td><td style="padding:1px 8px">%d / %d env steps, return %.3f</td></tr>`,
+				escape(r.Run.Name), 100*min(frac, 1), r.EnvStep, r.Run.EnvSteps, r.Return)
+		}
+	}
+	b.WriteString("</table></div>")
+	v.update("progress", b.String())
+	if time.Since(v.lastDraw).Seconds() >= v.opts.EverySeconds {
+		v.draw() // a failed redraw leaves the last charts; the final draw reports errors
+	}
+}
+
+// draw renders the comparison's charts from what its runs have logged.
+func (v *compareView) draw() error {
+	v.lastDraw = time.Now()
+	if !kernel.InNotebook() {
+		return nil
+	}
+	cs, sum, err := CompareCharts(v.dir)
+	if err != nil {
+		return err
+	}
+	if !v.started {
+		lib, err := LibraryHTML()
+		if err != nil {
+			return err
+		}
+		kernel.DisplayHTML(lib)
+		v.started = true
+	}
+	v.update("summary", CompareSummaryHTML(sum))
+	for i, c := range cs {
+		h, err := ChartHTML(c, "100%", "340px")
+		if err != nil {
+			return err
+		}
+		v.update(fmt.Sprintf("chart-%d", i), h)
+	}
+	return nil
+}
+
+func (v *compareView) update(key, content string) {
+	id, ok := v.ids[key]
+	if !ok {
+		id = "collm_" + kernel.NewUniqueID()
+		v.ids[key] = id
+	}
+	kernel.UpdateHTML(id, content)
 }

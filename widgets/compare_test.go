@@ -67,3 +67,35 @@ func TestResample(t *testing.T) {
 		t.Errorf("mean over agents %v, want 5", v)
 	}
 }
+
+// TestCompareInACell runs a comparison by name as a notebook cell would (outside a notebook it
+// prints progress lines), reopens it by name, and continues it after an interrupt.
+func TestCompareInACell(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a grid of runs")
+	}
+	t.Setenv("COLLM_RUNS", t.TempDir())
+	spec := maac.CompareSpec{Env: "toy-coord", Algorithms: []string{"cc", "magrpo"}, Seeds: []uint64{1, 2}, EnvSteps: 32,
+		Shared: maac.SharedSettings{Common: maac.Common{NumGenerations: 2, TasksPerUpdate: 2, MaxNewTokens: 1, Temperature: 1, TopP: 1, ActorLR: 3e-3}}}
+	if _, err := ShowCompare("toy-grid"); err == nil || !strings.Contains(err.Error(), `no comparison called "toy-grid"`) {
+		t.Errorf("ShowCompare before the comparison: err = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var log strings.Builder
+	if sum, err := Compare(ctx, "toy-grid", spec, CompareOptions{Progress: &log}); sum != nil || err != nil || !strings.Contains(log.String(), "interrupted") {
+		t.Fatalf("interrupted comparison: %v, %v, %q", sum, err, log.String())
+	}
+	log.Reset()
+	sum, err := Compare(context.Background(), "toy-grid", spec, CompareOptions{Jobs: 2, Progress: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Rows) != 2 || !strings.Contains(log.String(), "4 of 4 runs done") {
+		t.Errorf("%d rows; progress:\n%s", len(sum.Rows), log.String())
+	}
+	again, err := ShowCompare("toy-grid")
+	if err != nil || len(again.Rows) != 2 || again.Rows[1].FinalReturnMean != sum.Rows[1].FinalReturnMean {
+		t.Errorf("ShowCompare: %v, %+v", err, again)
+	}
+}

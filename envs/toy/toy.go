@@ -31,7 +31,7 @@ func init() {
 		Name:    "toy-coord",
 		Summary: "coordination game with a known optimum: agents agree on an allowed symbol each turn (test bed of the algorithms)",
 		Options: []envs.Option{
-			{Name: "agents", Default: "2", Help: "number of agents, 1..4"},
+			{Name: "agents", Default: "2", Help: "number of agents, 1..10"},
 			{Name: "turns", Default: "1", Help: "turns per episode (horizon), 1..8"},
 			{Name: "sparse", Default: "false", Help: "true: reward only at the last turn (mean score of the episode); false: score every turn"},
 			{Name: "vocab", Default: "4", Help: "number of symbols a..z the agents choose from, 2..26"},
@@ -40,7 +40,7 @@ func init() {
 		},
 		New: func(o *envs.Options) (envs.Env, error) {
 			return New(Config{
-				Agents:  o.IntRange("agents", 1, 4),
+				Agents:  o.IntRange("agents", 1, 10),
 				Turns:   o.IntRange("turns", 1, 8),
 				Sparse:  o.Bool("sparse"),
 				Vocab:   o.IntRange("vocab", 2, 26),

@@ -21,6 +21,7 @@ func TestConformance(t *testing.T) {
 	for _, opts := range []map[string]string{
 		{},
 		{"agents": "3", "turns": "4", "sparse": "true"},
+		{"agents": "10", "turns": "2"},
 		{"agents": "1", "turns": "2", "vocab": "2", "allowed": "1"},
 	} {
 		e := mustEnv(t, opts)
@@ -115,7 +116,7 @@ func TestFeedbackPrompt(t *testing.T) {
 }
 
 func TestBadOptions(t *testing.T) {
-	for _, opts := range []map[string]string{{"allowed": "5", "vocab": "4"}, {"agents": "0"}, {"turns": "9"}, {"colour": "red"}} {
+	for _, opts := range []map[string]string{{"allowed": "5", "vocab": "4"}, {"agents": "0"}, {"agents": "11"}, {"turns": "9"}, {"colour": "red"}} {
 		if _, err := envs.New("toy-coord", opts); err == nil {
 			t.Errorf("options %v accepted", opts)
 		}
