@@ -329,6 +329,23 @@ func (s CompareStatus) Count(state string) int {
 	return n
 }
 
+// Headline is the grid's progress in one line: "3 of 12 runs done, 2 running, 7 queued, 0
+// failed; 1m2s elapsed, ETA 4m10s", with "ETA ?" before any env step was timed and no ETA once
+// no run is left.
+func (s CompareStatus) Headline() string {
+	done, running, queued, failed := s.Count(RunDone), s.Count(RunRunning), s.Count(RunQueued), s.Count(RunFailed)
+	eta := ""
+	switch {
+	case running+queued == 0:
+	case s.ETA <= 0:
+		eta = ", ETA ?"
+	default:
+		eta = ", ETA " + s.ETA.Round(time.Second).String()
+	}
+	return fmt.Sprintf("%d of %d runs done, %d running, %d queued, %d failed; %s elapsed%s",
+		done, len(s.Runs), running, queued, failed, s.Elapsed.Round(time.Second), eta)
+}
+
 // Compare trains every run of spec in dir (skipping finished runs, resuming interrupted ones),
 // then writes and returns the summary. When ctx is cancelled it stops the runs at their next
 // update with a checkpoint saved and returns ctx's error; the same call later continues. A dir

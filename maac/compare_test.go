@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestPermutationTestAndIntervals(t *testing.T) {
@@ -235,6 +236,31 @@ func TestCompareResumes(t *testing.T) {
 		}
 		if last := ms[len(ms)-1][MetricEnvStep]; last < 48 {
 			t.Errorf("%s ended at env step %v of 48", r.Name, last)
+		}
+	}
+}
+
+func TestCompareStatusHeadline(t *testing.T) {
+	runs := func(states ...string) []RunStatus {
+		var rs []RunStatus
+		for _, s := range states {
+			rs = append(rs, RunStatus{State: s})
+		}
+		return rs
+	}
+	for _, tc := range []struct {
+		status CompareStatus
+		want   string
+	}{
+		{CompareStatus{Runs: runs(RunQueued, RunRunning), Elapsed: 2 * time.Second},
+			"0 of 2 runs done, 1 running, 1 queued, 0 failed; 2s elapsed, ETA ?"},
+		{CompareStatus{Runs: runs(RunDone, RunRunning, RunFailed), Elapsed: 61 * time.Second, ETA: 1500 * time.Millisecond},
+			"1 of 3 runs done, 1 running, 0 queued, 1 failed; 1m1s elapsed, ETA 2s"},
+		{CompareStatus{Runs: runs(RunDone, RunDone), Elapsed: time.Minute},
+			"2 of 2 runs done, 0 running, 0 queued, 0 failed; 1m0s elapsed"},
+	} {
+		if got := tc.status.Headline(); got != tc.want {
+			t.Errorf("Headline() = %q, want %q", got, tc.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/collm/collm/maac"
 	"github.com/collm/collm/widgets/widgettest"
 )
 
@@ -72,8 +73,8 @@ func TestTutorialsRun(t *testing.T) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no notebooks found (%v)", err)
 	}
-	out := t.TempDir()
-	t.Setenv("COLLM_RUNS", t.TempDir()) // the tutorials' runs stay out of the repository
+	out, runs := t.TempDir(), t.TempDir()
+	t.Setenv("COLLM_RUNS", runs) // the tutorials' runs stay out of the repository
 	for _, path := range paths {
 		if strings.HasSuffix(path, ".executed.ipynb") {
 			continue
@@ -85,8 +86,11 @@ func TestTutorialsRun(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("collm notebook run %s: exit %d\n%s", path, r.code, r.stderr)
 			}
-			if path == "01-quickstart.ipynb" {
+			if path == "01-quickstart.ipynb" || path == "04-paper-claims.ipynb" {
 				checkChartsDrawn(t, html)
+			}
+			if path == "04-paper-claims.ipynb" {
+				checkComparisons(t, runs, map[string]int{"claims-toy": 12, "claims-house": 12, "ablation-agents": 9})
 			}
 		})
 	}
@@ -107,7 +111,7 @@ func checkChartsDrawn(t *testing.T, html string) {
 		t.Fatal(err)
 	}
 	if len(res.Charts) == 0 {
-		t.Fatal("the exported quickstart has no chart")
+		t.Fatalf("the exported %s has no chart", html)
 	}
 	for _, c := range res.Charts {
 		if !c.Drawn() {
@@ -116,6 +120,28 @@ func checkChartsDrawn(t *testing.T, html string) {
 	}
 	if len(res.ConsoleErrors) > 0 {
 		t.Errorf("JavaScript errors: %q", res.ConsoleErrors)
+	}
+}
+
+// checkComparisons checks that each named comparison under runs wrote a summary with the expected
+// number of (condition, algorithm) rows, every one of them trained.
+func checkComparisons(t *testing.T, runs string, rows map[string]int) {
+	t.Helper()
+	for name, want := range rows {
+		sum, err := maac.SummarizeCompare(filepath.Join(runs, name))
+		if err != nil {
+			t.Errorf("comparison %s: %v", name, err)
+			continue
+		}
+		if len(sum.Rows) != want {
+			t.Errorf("comparison %s: %d rows, want %d", name, len(sum.Rows), want)
+		}
+		for _, r := range sum.Rows {
+			if len(r.Seeds) != len(sum.Spec.Seeds) || r.GradRelativeVarianceMean == nil {
+				t.Errorf("comparison %s, %s %v: seeds %v of %v, relative gradient variance %v", name, r.Algo, r.Condition,
+					r.Seeds, sum.Spec.Seeds, r.GradRelativeVarianceMean)
+			}
+		}
 	}
 }
 

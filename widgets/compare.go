@@ -218,7 +218,7 @@ func finalReturnsChart(sum *maac.CompareSummary) Chart {
 			continue
 		}
 		a := indexOf(sum.Spec.Algorithms, r.Algo)
-		cats = append(cats, maac.ConditionName(r.Condition)+"\n"+r.Algo)
+		cats = append(cats, maac.ConditionName(r.Condition)+" "+r.Algo)
 		bars = append(bars, opts.BarData{Value: r.FinalReturnMean, ItemStyle: &opts.ItemStyle{Color: palette[a%len(palette)], Opacity: opts.Float(0.55)}})
 		lo, hi := r.FinalReturnCI95[0], r.FinalReturnCI95[1]
 		boxes = append(boxes, opts.BoxPlotData{Value: []float64{lo, lo, r.FinalReturnMean, hi, hi}})
@@ -228,7 +228,9 @@ func finalReturnsChart(sum *maac.CompareSummary) Chart {
 		charts.WithTitleOpts(opts.Title{Title: "Final episode return", Subtitle: "mean over seeds of the last 10% of the budget; box: 95% bootstrap interval"}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Name: "final return", Scale: opts.Bool(true)}),
-		charts.WithGridOpts(opts.Grid{Bottom: "80", Top: "70"}),
+		// Every (condition, algorithm) is labelled, slanted so that long condition names fit.
+		charts.WithXAxisOpts(opts.XAxis{AxisLabel: &opts.AxisLabel{Interval: "0", Rotate: 30, FontSize: 10}}),
+		charts.WithGridOpts(opts.Grid{Bottom: "130", Top: "70", Left: "80"}),
 		charts.WithAnimation(false),
 	)
 	bar.SetXAxis(cats).AddSeries("final return", bars, charts.WithBarChartOpts(opts.BarChart{BarWidth: "50%"}))
@@ -406,13 +408,8 @@ type compareView struct {
 }
 
 func (v *compareView) progress(s maac.CompareStatus) {
-	done, running, queued, failed := s.Count(maac.RunDone), s.Count(maac.RunRunning), s.Count(maac.RunQueued), s.Count(maac.RunFailed)
-	eta := "?"
-	if s.ETA > 0 {
-		eta = s.ETA.Round(time.Second).String()
-	}
-	head := fmt.Sprintf("%d of %d runs done, %d running, %d queued, %d failed; %s elapsed, ETA %s",
-		done, len(s.Runs), running, queued, failed, s.Elapsed.Round(time.Second), eta)
+	done, failed := s.Count(maac.RunDone), s.Count(maac.RunFailed)
+	head := s.Headline()
 	if !kernel.InNotebook() {
 		if done+failed != v.lastDone {
 			v.lastDone = done + failed

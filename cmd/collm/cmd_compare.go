@@ -239,13 +239,8 @@ type liveTable struct {
 }
 
 func (l *liveTable) show(s maac.CompareStatus) {
-	done, running, queued, failed := s.Count(maac.RunDone), s.Count(maac.RunRunning), s.Count(maac.RunQueued), s.Count(maac.RunFailed)
-	eta := "-"
-	if s.ETA > 0 {
-		eta = s.ETA.Round(time.Second).String()
-	}
-	head := fmt.Sprintf("%d done, %d running, %d queued, %d failed; %s elapsed, ETA %s", done, running, queued, failed,
-		s.Elapsed.Round(time.Second), eta)
+	done, failed := s.Count(maac.RunDone), s.Count(maac.RunFailed)
+	head := s.Headline()
 	if !l.terminal {
 		if done+failed != l.lastDone {
 			l.lastDone = done + failed
