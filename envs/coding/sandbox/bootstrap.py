@@ -3,9 +3,10 @@
 #
 # stdin starts with 8 hex digits N and an N-byte JSON header; the rest of stdin is left in the
 # pipe for the program. The bootstrap
-#   1. (mount mode, root inside fresh mount/pid/net namespaces) makes mounts private and puts
-#      size-limited tmpfs over /tmp, /var/tmp and /dev/shm, so the program's scratch space and
-#      every world-writable directory are fresh and vanish with the run;
+#   1. (mount mode, root inside fresh mount/pid/net namespaces) pivots into a minimal read-only
+#      root (build_root): the Python installation, /etc, a few devices, its own /proc, and one
+#      scratch tmpfs limited in size and files, so the host's files are out of sight and
+#      nothing the program writes outlives the run;
 #   2. writes the header's files into the scratch directory and makes it the working directory;
 #   3. drops to the header's uid/gid (root mode), so RLIMIT_NPROC binds;
 #   4. sets the rlimits (CPU, address space, processes, file size, no core files);
@@ -35,25 +36,86 @@ def report(obj):
     os.write(3, (json.dumps(obj) + "\n").encode())
 
 
-def mount_tmpfs(hdr):
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 32, 4096, 16384, 1 << 18
+# statvfs flags a read-only bind keeps from its source (a user namespace may not clear them).
+KEEP_FLAGS = {1: 1, 2: 2, 4: 4, 8: 8, 1024: 1024, 2048: 2048, 4096: 1 << 21}
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
+
+
+def build_root(hdr):
+    """Mount mode: pivots into a minimal root that holds only what Python needs, read-only
+    (/usr, /etc and the interpreter's prefix, the top-level symlinks into /usr), a few device
+    nodes, a fresh /proc of the run's PID namespace, and one scratch tmpfs at /tmp limited in
+    size and in files (/var/tmp and /dev/shm point into it). Everything else of the host, its
+    data files included, is out of sight; the mounts vanish with the namespace."""
     import ctypes
+    import platform
 
     libc = ctypes.CDLL(None, use_errno=True)
-    MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 16384, 1 << 18, 2, 4
 
-    def mount(src, target, fstype, flags, data):
-        rc = libc.mount(
-            src and src.encode(), target.encode(), fstype and fstype.encode(), flags, data and data.encode()
-        )
+    def check(rc, what):
         if rc != 0:
             err = ctypes.get_errno()
-            raise OSError(err, "mount %s: %s" % (target, os.strerror(err)))
+            raise OSError(err, "%s: %s" % (what, os.strerror(err)))
 
-    mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-    size = "size=%d" % hdr["tmpfs_bytes"]
-    for d in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(d):
-            mount("tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV, size + ",mode=1777")
+    def mount(src, target, fstype, flags, data=None):
+        rc = libc.mount(src and src.encode(), target.encode(), fstype and fstype.encode(), flags, data and data.encode())
+        check(rc, "mount %s" % target)
+
+    def bind_ro(src, target):
+        if os.path.isdir(src):
+            os.makedirs(target, exist_ok=True)
+        else:
+            open(target, "a").close()
+        mount(src, target, None, MS_BIND | MS_REC)
+        keep = 0
+        f_flag = os.statvfs(src).f_flag
+        for st, ms in KEEP_FLAGS.items():
+            if f_flag & st:
+                keep |= ms
+        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | keep)
+
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    new = "/tmp"  # any directory serves as the mount point of the new root
+    mount("tmpfs", new, "tmpfs", MS_NOSUID, "size=1m,mode=0755")
+    binds = ["/usr", "/etc"]
+    for path in (os.path.dirname(hdr["argv"][0]), os.path.dirname(os.path.realpath(hdr["argv"][0])), os.path.realpath(sys.base_prefix)):
+        if not any(path == b or path.startswith(b + "/") for b in binds):
+            binds.append(path)
+    for name in sorted(os.listdir("/")):
+        path = "/" + name
+        if os.path.islink(path):
+            target = os.readlink(path)
+            if target.lstrip("/").startswith("usr/"):
+                os.symlink(target, new + path)
+        elif name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32") and os.path.isdir(path):
+            binds.append(path)  # a distribution without the merged /usr
+    for path in binds:
+        if os.path.isdir(path):
+            bind_ro(path, new + path)
+    os.makedirs(new + "/dev", exist_ok=True)
+    for dev in ("null", "zero", "full", "random", "urandom"):
+        if os.path.exists("/dev/" + dev):
+            open(new + "/dev/" + dev, "a").close()
+            mount("/dev/" + dev, new + "/dev/" + dev, None, MS_BIND)
+    os.symlink("/proc/self/fd", new + "/dev/fd")
+    os.symlink("/tmp", new + "/dev/shm")
+    os.makedirs(new + "/var", exist_ok=True)
+    os.symlink("/tmp", new + "/var/tmp")
+    os.makedirs(new + "/proc", exist_ok=True)
+    if hdr["pidns"]:
+        mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.makedirs(new + "/tmp", exist_ok=True)
+    mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=%d,nr_inodes=%d,mode=1777" % (hdr["tmpfs_bytes"], hdr["max_files"]))
+    os.makedirs(new + "/.old", exist_ok=True)
+    number = SYS_PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError("pivot_root: unknown syscall number on %s" % platform.machine())
+    check(libc.syscall(number, new.encode(), (new + "/.old").encode()), "pivot_root")
+    os.chdir("/")
+    check(libc.umount2(b"/.old", 2), "umount the host root")  # MNT_DETACH
+    os.rmdir("/.old")
+    mount(None, "/", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID)
     os.makedirs(hdr["workdir"], exist_ok=True)
     if hdr["uid"] >= 0:
         os.chown(hdr["workdir"], hdr["uid"], hdr["gid"])
@@ -102,7 +164,7 @@ def main():
     hdr = json.loads(read_exact(n))
     try:
         if hdr["mount"]:
-            mount_tmpfs(hdr)
+            build_root(hdr)
         os.chdir(hdr["workdir"])
         for name, content in hdr["files"].items():
             with open(name, "w", encoding="utf-8", errors="surrogateescape") as f:

@@ -42,9 +42,12 @@ type Config struct {
 	// mode without root the uid is the caller's, so the limit is the caller's current task
 	// count plus MaxProcs. Default 64.
 	MaxProcs int
-	// FileBytes is RLIMIT_FSIZE, the largest file the program may write, and the size of each
-	// tmpfs in mount mode. Default 16 MiB.
+	// FileBytes is RLIMIT_FSIZE, the largest file the program may write, and the size of the
+	// scratch tmpfs in mount mode. Default 16 MiB.
 	FileBytes int64
+	// MaxFiles bounds the files and directories of the scratch tmpfs in mount mode (its
+	// nr_inodes). Default 1024.
+	MaxFiles int
 	// OutputBytes caps the stdout and stderr kept from a run, each; the excess is read and
 	// discarded so the program never blocks on a full pipe. Default 64 KiB.
 	OutputBytes int
@@ -93,6 +96,9 @@ func (c *Config) withDefaults() Config {
 	if d.OutputBytes == 0 {
 		d.OutputBytes = 64 << 10
 	}
+	if d.MaxFiles == 0 {
+		d.MaxFiles = 1024
+	}
 	if d.BaseUID == 0 {
 		d.BaseUID = 1_000_000 + 256*os.Getpid()
 	}
@@ -117,6 +123,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("sandbox: FileBytes=%d: want >= 0", c.FileBytes)
 	case c.OutputBytes < 0:
 		return fmt.Errorf("sandbox: OutputBytes=%d: want >= 0", c.OutputBytes)
+	case c.MaxFiles < 0 || (c.MaxFiles > 0 && c.MaxFiles < 16):
+		return fmt.Errorf("sandbox: MaxFiles=%d: want >= 16 (0 for 1024)", c.MaxFiles)
 	case c.BaseUID < 0 || c.BaseUID > 1<<31-uidSlots:
 		return fmt.Errorf("sandbox: BaseUID=%d: want in (0, 2^31-%d] (0 for the per-process default)", c.BaseUID, uidSlots)
 	}
@@ -131,8 +139,10 @@ func (c *Config) Validate() error {
 // Isolation modes, strongest first.
 const (
 	// ModeRoot (the process runs as root): fresh mount, PID, network, IPC and UTS namespaces;
-	// tmpfs over /tmp, /var/tmp and /dev/shm; the program runs as an unprivileged per-run uid so
-	// RLIMIT_NPROC contains fork bombs; everything left behind dies with the PID namespace.
+	// a minimal read-only root (the Python installation, /etc, a few devices, the run's own
+	// /proc) with one scratch tmpfs limited in size and files; the program runs as an
+	// unprivileged per-run uid so RLIMIT_NPROC contains fork bombs; everything left behind
+	// dies with the PID namespace.
 	ModeRoot = "root"
 	// ModeUserNS (unprivileged, user namespaces allowed): the same namespaces inside a new user
 	// namespace mapping the caller's uid; RLIMIT_NPROC counts all the caller's processes.
@@ -148,13 +158,14 @@ type Isolation struct {
 	Network bool     // true when runs have no network (fresh network namespace)
 	PIDNS   bool     // true when leftovers are killed with a PID namespace
 	TmpFS   bool     // true when /tmp, /var/tmp, /dev/shm are private per run
+	MinRoot bool     // true when the run sees a minimal read-only root, not the host's files
 	DropUID bool     // true when runs execute as an unprivileged per-run uid
 	Notes   []string // why a stronger mode was not used
 }
 
 func (i Isolation) String() string {
-	s := fmt.Sprintf("mode=%s no-network=%v pid-namespace=%v private-tmp=%v unprivileged-uid=%v",
-		i.Mode, i.Network, i.PIDNS, i.TmpFS, i.DropUID)
+	s := fmt.Sprintf("mode=%s no-network=%v pid-namespace=%v private-tmp=%v minimal-root=%v unprivileged-uid=%v",
+		i.Mode, i.Network, i.PIDNS, i.TmpFS, i.MinRoot, i.DropUID)
 	if len(i.Notes) > 0 {
 		s += " (" + strings.Join(i.Notes, "; ") + ")"
 	}
@@ -247,9 +258,9 @@ func New(cfg Config) (*Sandbox, error) {
 func isolationOf(mode string, allowNet bool) Isolation {
 	switch mode {
 	case ModeRoot:
-		return Isolation{Mode: mode, Network: !allowNet, PIDNS: true, TmpFS: true, DropUID: true}
+		return Isolation{Mode: mode, Network: !allowNet, PIDNS: true, TmpFS: true, MinRoot: true, DropUID: true}
 	case ModeUserNS:
-		return Isolation{Mode: mode, Network: !allowNet, PIDNS: true, TmpFS: true}
+		return Isolation{Mode: mode, Network: !allowNet, PIDNS: true, TmpFS: true, MinRoot: true}
 	}
 	return Isolation{Mode: ModePlain, DropUID: os.Geteuid() == 0}
 }
@@ -308,6 +319,7 @@ type header struct {
 	MaxProcs    int               `json:"max_procs"`
 	NprocRel    bool              `json:"nproc_relative"`
 	FileBytes   int64             `json:"file_bytes"`
+	MaxFiles    int               `json:"max_files"`
 	Files       map[string]string `json:"files"`
 	Argv        []string          `json:"argv"`
 	Env         map[string]string `json:"env"`
@@ -376,7 +388,7 @@ func (s *Sandbox) start(job Job, timeout time.Duration) (p *Process, err error) 
 	}
 	h := header{
 		PIDNS: s.iso.PIDNS, TmpfsBytes: s.cfg.FileBytes, UID: -1, GID: -1,
-		CPUSeconds: cpu, MemoryBytes: s.cfg.MemoryBytes, MaxProcs: s.cfg.MaxProcs, FileBytes: s.cfg.FileBytes,
+		CPUSeconds: cpu, MemoryBytes: s.cfg.MemoryBytes, MaxProcs: s.cfg.MaxProcs, FileBytes: s.cfg.FileBytes, MaxFiles: s.cfg.MaxFiles,
 		Files: files,
 	}
 	attr := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -652,7 +664,7 @@ func (s *Sandbox) Describe() string {
 	kv := map[string]string{
 		"python": c.Python, "timeout": c.Timeout.String(), "cpu_s": fmt.Sprint(c.CPUSeconds),
 		"mem": fmt.Sprintf("%dMiB", c.MemoryBytes>>20), "nproc": fmt.Sprint(c.MaxProcs),
-		"fsize": fmt.Sprintf("%dMiB", c.FileBytes>>20), "output": fmt.Sprintf("%dKiB", c.OutputBytes>>10),
+		"fsize": fmt.Sprintf("%dMiB", c.FileBytes>>20), "output": fmt.Sprintf("%dKiB", c.OutputBytes>>10), "files": fmt.Sprint(c.MaxFiles),
 	}
 	keys := make([]string, 0, len(kv))
 	for k := range kv {

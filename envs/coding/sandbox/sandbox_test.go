@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -282,5 +283,106 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := New(Config{Python: "/nonexistent/python"}); err == nil || !strings.Contains(err.Error(), "Config.Python") {
 		t.Errorf("missing interpreter: got %v", err)
+	}
+}
+
+// TestFilesystemBoundary: in the namespace modes a program sees a minimal read-only root with
+// its own /proc: no host file (this package's directory, the shared test data), no host
+// process, nothing writable but a scratch tmpfs limited in files, and nothing it writes there
+// is left on the host.
+func TestFilesystemBoundary(t *testing.T) {
+	wd, _ := os.Getwd()
+	marker := filepath.Join(wd, fmt.Sprintf("host-marker-%d.txt", os.Getpid()))
+	if err := os.WriteFile(marker, []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(marker) })
+	probe := fmt.Sprintf(`import os, json
+out = {}
+def readable(p):
+    try:
+        open(p).read(1)
+        return True
+    except OSError:
+        return False
+def writable(p):
+    try:
+        open(p, 'w').write('x')
+        return True
+    except OSError:
+        return False
+out['marker'] = readable(%q)
+out['shared_data'] = os.path.exists(%q)
+out['pids'] = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
+out['host_pid'] = os.path.exists('/proc/%d')
+out['root_entries'] = sorted(os.listdir('/'))
+out['write_root'] = writable('/evil')
+out['write_usr'] = writable('/usr/evil')
+out['write_etc'] = writable('/etc/evil')
+out['write_run_lock'] = writable('/run/lock/evil')
+out['write_tmp'] = writable('/tmp/left-behind-%d')
+n = 0
+try:
+    for n in range(5000):
+        open('f%%d' %% n, 'w').close()
+except OSError:
+    pass
+out['files'] = n
+print(json.dumps(out))
+`, marker, filepath.Join(wd, "..", "..", "..", "..", "shared", "data"), os.Getpid(), os.Getpid())
+	for _, mode := range []string{ModeRoot, ModeUserNS} {
+		t.Run(mode, func(t *testing.T) {
+			if mode == ModeRoot && os.Geteuid() != 0 {
+				t.Skip("root mode needs root")
+			}
+			if _, err := New(Config{Mode: mode}); err != nil {
+				t.Skipf("%s mode unavailable here: %v", mode, err)
+			}
+			s := newTestSandbox(t, mode)
+			if !s.Isolation().MinRoot {
+				t.Fatalf("%s mode reports no minimal root: %s", mode, s.Isolation())
+			}
+			r, err := s.Run(context.Background(), Job{Script: probe})
+			if err != nil || !r.OK() {
+				t.Fatalf("probe: %v %+v %s", err, r, r.Stderr)
+			}
+			var got struct {
+				Marker       bool     `json:"marker"`
+				SharedData   bool     `json:"shared_data"`
+				HostPID      bool     `json:"host_pid"`
+				Pids         []int    `json:"pids"`
+				RootEntries  []string `json:"root_entries"`
+				WriteRoot    bool     `json:"write_root"`
+				WriteUsr     bool     `json:"write_usr"`
+				WriteEtc     bool     `json:"write_etc"`
+				WriteRunLock bool     `json:"write_run_lock"`
+				WriteTmp     bool     `json:"write_tmp"`
+				Files        int      `json:"files"`
+			}
+			if err := json.Unmarshal(r.Stdout, &got); err != nil {
+				t.Fatalf("probe output %q: %v", r.Stdout, err)
+			}
+			if got.Marker || got.SharedData {
+				t.Errorf("host files visible: marker %v, shared data %v", got.Marker, got.SharedData)
+			}
+			if got.HostPID || len(got.Pids) > 3 {
+				t.Errorf("host processes visible in /proc: this test's pid %v, pids %v", got.HostPID, got.Pids)
+			}
+			for _, e := range got.RootEntries {
+				if e == "work" || e == "root" || e == "home" || e == "run" || e == "sys" {
+					t.Errorf("host directory /%s visible: %v", e, got.RootEntries)
+				}
+			}
+			if got.WriteRoot || got.WriteUsr || got.WriteEtc || got.WriteRunLock || !got.WriteTmp {
+				t.Errorf("writable: / %v, /usr %v, /etc %v, /run/lock %v; scratch /tmp %v (want only the scratch)",
+					got.WriteRoot, got.WriteUsr, got.WriteEtc, got.WriteRunLock, got.WriteTmp)
+			}
+			if got.Files >= 4999 || got.Files < 100 {
+				t.Errorf("created %d files in the scratch directory, want the limit of %d to stop it", got.Files, s.cfg.MaxFiles)
+			}
+			if _, err := os.Stat(fmt.Sprintf("/tmp/left-behind-%d", os.Getpid())); err == nil {
+				t.Errorf("a file written to the sandbox's /tmp is on the host")
+			}
+		})
 	}
 }
