@@ -96,6 +96,12 @@ func configDiff(stored []byte, cfg maac.RunConfig) []string {
 	fa, fb := map[string]string{}, map[string]string{}
 	flatten("", a, fa)
 	flatten("", b, fb)
+	// Neither is a training setting: the checkpoint cadence may change on a resume, and the
+	// hash is computed when config.json is written.
+	for _, k := range []string{"save_every", "settings_sha256"} {
+		delete(fa, k)
+		delete(fb, k)
+	}
 	var diff []string
 	for k, v := range fb {
 		if fa[k] != v {

@@ -181,8 +181,13 @@ func TestOpenOrCreateRunRejectsOtherSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	err = rd.SetSaveEvery(5)
 	rd.Close()
-	// The same settings reopen the run.
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same settings reopen the run: the checkpoint cadence and the settings hash in
+	// config.json are not settings.
 	_, rd, err = OpenOrCreateRun("r", cfg)
 	if err != nil {
 		t.Fatalf("reopening with the same settings: %v", err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/tensors"
@@ -47,7 +48,7 @@ func (t *Trainer) SaveCheckpoint(dir string) error {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	tmp, err := os.MkdirTemp(parent, checkpointTempPrefix(dir))
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -95,31 +96,116 @@ func (t *Trainer) SaveCheckpoint(dir string) error {
 	return os.RemoveAll(old)
 }
 
+// checkpointTempPrefix is the name prefix of the directory SaveCheckpoint writes dir's next
+// version into; os.MkdirTemp appends a random number.
+func checkpointTempPrefix(dir string) string {
+	return "." + filepath.Base(filepath.Clean(dir)) + ".tmp-"
+}
+
+// removeCheckpointTemps removes the temporary directories of dir's checkpoint that a process
+// killed during SaveCheckpoint left behind, and returns their paths. Only the checkpoint's owner
+// (the holder of the run's lock) may call it: another writer's directory would go too.
+func removeCheckpointTemps(dir string) ([]string, error) {
+	parent, prefix := filepath.Dir(filepath.Clean(dir)), checkpointTempPrefix(dir)
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		suffix, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.IsDir() || suffix == "" || strings.Trim(suffix, "0123456789") != "" {
+			continue
+		}
+		path := filepath.Join(parent, e.Name())
+		if err := os.RemoveAll(path); err != nil {
+			return removed, fmt.Errorf("checkpoint: removing %s, left by a crash: %w", path, err)
+		}
+		removed = append(removed, path)
+	}
+	return removed, nil
+}
+
 // LoadCheckpoint restores the training state saved by SaveCheckpoint into a trainer built from
 // the same RunConfig. A checkpoint interrupted during its swap is recovered from dir + ".old".
 func (t *Trainer) LoadCheckpoint(dir string) error {
+	_, err := t.loadCheckpoint(dir)
+	return err
+}
+
+// loadCheckpoint is LoadCheckpoint, returning the state it restored and the path of its
+// state.json.
+func (t *Trainer) loadCheckpoint(dir string) (loadedState, error) {
 	if _, err := os.Stat(filepath.Join(dir, "state.json")); errors.Is(err, os.ErrNotExist) {
 		if _, err := os.Stat(filepath.Join(dir+".old", "state.json")); err == nil {
 			dir += ".old"
 		}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	statePath := filepath.Join(dir, "state.json")
+	data, err := os.ReadFile(statePath)
 	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", dir, err)
+		return loadedState{}, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
-	var st checkpointState
-	if err := json.Unmarshal(data, &st); err != nil {
-		return fmt.Errorf("checkpoint %s: corrupt state.json: %w", dir, err)
-	}
-	if st.Version != checkpointVersion {
-		return fmt.Errorf("checkpoint %s has format version %d; this collm reads version %d", dir, st.Version, checkpointVersion)
+	st, err := parseCheckpointState(data)
+	if err != nil {
+		return loadedState{}, fmt.Errorf("checkpoint %s: %w", statePath, err)
 	}
 	if st.Algorithm != t.info.Name {
-		return fmt.Errorf("checkpoint %s is from algorithm %s, this run is %s", dir, st.Algorithm, t.info.Name)
+		return loadedState{}, fmt.Errorf("checkpoint %s is from algorithm %s, this run is %s", dir, st.Algorithm, t.info.Name)
 	}
-	f, err := safetensors.ReadFile(filepath.Join(dir, "state.safetensors"))
+	if err := t.restoreVariables(filepath.Join(dir, "state.safetensors")); err != nil {
+		return loadedState{}, err
+	}
+	t.update, t.envStep, t.warmStarted = st.Update, st.EnvStep, st.WarmStarted
+	return loadedState{st, statePath}, nil
+}
+
+// loadedState is a restored checkpoint's state and the path of its state.json.
+type loadedState struct {
+	checkpointState
+	path string
+}
+
+// parseCheckpointState decodes and checks a state.json, naming the field at fault.
+func parseCheckpointState(data []byte) (checkpointState, error) {
+	var st checkpointState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, fmt.Errorf("not valid JSON: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	json.Unmarshal(data, &fields)
+	for _, f := range []string{"version", "update", "env_step", "algorithm"} {
+		if _, ok := fields[f]; !ok {
+			return st, fmt.Errorf("no %q field: the checkpoint is incomplete", f)
+		}
+	}
+	switch {
+	case st.Version != checkpointVersion:
+		return st, fmt.Errorf("format version %d; this collm reads version %d", st.Version, checkpointVersion)
+	case st.Update < 0:
+		return st, fmt.Errorf("update %d: want the >= 0 updates the checkpoint holds", st.Update)
+	case st.EnvStep < 0:
+		return st, fmt.Errorf("env_step %d: want the >= 0 env steps the checkpoint holds", st.EnvStep)
+	}
+	return st, nil
+}
+
+// restoreVariables sets the trainer's variables from a state.safetensors, which must hold every
+// variable the run has before its first step (the agents' models, critics, KL references).
+func (t *Trainer) restoreVariables(path string) error {
+	f, err := safetensors.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
+	}
+	var missing []string
+	for v := range t.Store.IterVariables() {
+		if _, ok := f.Tensors[v.Path()]; !ok {
+			missing = append(missing, v.Path())
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("checkpoint %s lacks %d of the run's variables (%s): it is incomplete or from another configuration",
+			path, len(missing), summarizePaths(missing))
 	}
 	names := make([]string, 0, len(f.Tensors))
 	for name := range f.Tensors {
@@ -149,6 +235,23 @@ func (t *Trainer) LoadCheckpoint(dir string) error {
 			return fmt.Errorf("checkpoint: %s: %w", name, err)
 		}
 	}
-	t.update, t.envStep, t.warmStarted = st.Update, st.EnvStep, st.WarmStarted
 	return nil
+}
+
+// summarizePaths names the top-level scopes of variable paths and the first few paths, so that
+// a message stays short for thousands of variables: "under agent_1: /agent_1/a, /agent_1/b, ...".
+func summarizePaths(paths []string) string {
+	slices.Sort(paths)
+	var scopes []string
+	for _, p := range paths {
+		scope, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+		if !slices.Contains(scopes, scope) {
+			scopes = append(scopes, scope)
+		}
+	}
+	first := strings.Join(paths[:min(len(paths), 3)], ", ")
+	if len(paths) > 3 {
+		first += ", ..."
+	}
+	return "under " + strings.Join(scopes, ", ") + ": " + first
 }

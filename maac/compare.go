@@ -553,7 +553,8 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // TrainToBudget trains run in this process: it creates the run directory, or resumes the run in
 // it, trains until the first update that reaches the run's env-step budget, checkpointing every
-// 10 updates and at the end, and on ctx's cancellation saves a checkpoint and returns ctx's error.
+// save_every updates (RunConfig.SaveEvery, default 10) and at the end, and on ctx's cancellation
+// saves a checkpoint and returns ctx's error.
 func TrainToBudget(ctx context.Context, run CompareRun) error {
 	var t *Trainer
 	var rd *RunDir
@@ -568,7 +569,7 @@ func TrainToBudget(ctx context.Context, run CompareRun) error {
 	}
 	defer rd.Close()
 	t.OnUpdate(func(u UpdateInfo) error {
-		if u.Update%10 == 0 {
+		if u.Update%t.Config().SaveEvery == 0 {
 			return t.SaveCheckpoint(rd.CheckpointPath())
 		}
 		return nil

@@ -37,6 +37,18 @@ type RunConfig struct {
 	CC *CCConfig `json:"cc,omitempty"`
 	DC *DCConfig `json:"dc,omitempty"`
 	MC *MCConfig `json:"mc,omitempty"`
+	// SaveEvery is the checkpoint cadence of `collm train`, widgets.Train and Compare: a
+	// checkpoint every this many updates, and always at the end and on an interrupt. Default 10
+	// (a collm choice: the reference library saves at the end of training, per its own output
+	// options). `collm train --save-every` and TrainOptions.SaveEvery set it, also on a resume,
+	// where it is stored for the next one; it changes no result, so the settings hash leaves it out.
+	SaveEvery int `json:"save_every,omitempty"`
+	// SettingsSHA256 is the hex SHA-256 of config.json's canonical JSON (keys sorted, numbers as
+	// written) without version, save_every and this field. Create records it and Resume refuses
+	// a config.json that no longer matches, naming the edited fields (settings.go). A given
+	// value is ignored. A config.json without it, written before collm recorded it at this
+	// config version, resumes as it is and gets one.
+	SettingsSHA256 string `json:"settings_sha256,omitempty"`
 }
 
 // section returns the algorithm's config section, nil when it is absent.
@@ -232,6 +244,11 @@ func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, Algorithm, error
 		return cfg, nil, algo, err
 	}
 	cfg.Version, cfg.Algorithm, cfg.Topology = configVersion, algo.Name, algo.Critic
+	cfg.SettingsSHA256 = "" // a run's own is computed when config.json is written
+	setInt(&cfg.SaveEvery, 10)
+	if cfg.SaveEvery < 0 {
+		return cfg, nil, algo, fmt.Errorf("save_every=%d: want >= 1 updates between checkpoints (default 10)", cfg.SaveEvery)
+	}
 	if env == nil {
 		if cfg.Env == "" {
 			return cfg, nil, algo, errors.New("no environment: call Env(name, options) (see `collm envs`)")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,17 +18,23 @@ import (
 // A run directory keeps a run on disk, so that it survives the process (each GoNB cell is a new
 // process) and can be plotted, evaluated or continued later:
 //
-//	config.json      the RunConfig with every default filled in
-//	metrics.jsonl    one JSON object of Metrics per update (non-finite values omitted)
-//	checkpoint/      the latest checkpoint (see checkpoint.go)
-//	.lock            held while a process trains the run
+//	config.json        the RunConfig with every default filled in and its settings hash
+//	.config.orig.json  collm's copy of config.json, to name the fields of an edit (settings.go)
+//	metrics.jsonl      one JSON object of Metrics per update (non-finite values omitted)
+//	checkpoint/        the latest checkpoint (see checkpoint.go)
+//	.lock              held while a process trains the run
 //
-// Create starts a run in a new directory, Resume reopens one.
+// Create starts a run in a new directory, Resume reopens one, repairing what a process killed
+// mid-write leaves: a torn last line of metrics.jsonl and temporary checkpoint directories.
+
+// warnings receives what Resume repaired (a torn metrics line, temporary checkpoint directories).
+var warnings io.Writer = os.Stderr
 
 // RunDir is an open run directory; Close releases its lock.
 type RunDir struct {
 	Path string
 	lock *os.File
+	run  *Trainer // the trainer Create or Resume built, whose config config.json records
 }
 
 // CheckpointPath is the run's checkpoint directory.
@@ -77,17 +84,20 @@ func Create(dir string, cfg RunConfig) (*Trainer, *RunDir, error) {
 		rd.Close()
 		return nil, nil, err
 	}
-	data, _ := json.MarshalIndent(t.Config(), "", "  ")
-	if err := atomicfile.WriteFile(filepath.Join(dir, "config.json"), append(data, '\n'), 0o644); err != nil {
+	if err := writeConfig(dir, t.Config()); err != nil {
 		rd.Close()
 		return nil, nil, err
 	}
+	rd.run = t
 	t.recordMetrics(rd.MetricsPath())
 	return t, rd, nil
 }
 
 // Resume reopens the run in dir: it rebuilds the trainer from config.json, restores the latest
-// checkpoint (if any), drops metrics logged after it, and continues recording.
+// checkpoint (if any), drops metrics logged after it, and continues recording. It refuses a
+// config.json edited since collm wrote it, and a checkpoint whose state.json is invalid or
+// disagrees with metrics.jsonl; it repairs what a killed process leaves (a torn last metrics
+// line, temporary checkpoint directories), with a warning on stderr.
 func Resume(dir string) (*Trainer, *RunDir, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if errors.Is(err, os.ErrNotExist) {
@@ -106,30 +116,74 @@ func Resume(dir string) (*Trainer, *RunDir, error) {
 			"resumed here it would not continue the same training. Start a new run, or set \"version\": %d in its config.json to continue under today's defaults",
 			dir, cfg.Version, configVersion, configVersion)
 	}
+	if err := checkSettings(dir, data); err != nil {
+		return nil, nil, err
+	}
 	rd, err := lockRun(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	t, err := Build(cfg)
+	t, err := resume(rd, cfg)
 	if err != nil {
 		rd.Close()
-		return nil, nil, fmt.Errorf("rebuilding run %s: %w", dir, err)
+		return nil, nil, err
 	}
-	ckpt := rd.CheckpointPath()
-	_, errNew := os.Stat(ckpt)
-	_, errOld := os.Stat(ckpt + ".old")
-	if errNew == nil || errOld == nil {
-		if err := t.LoadCheckpoint(ckpt); err != nil {
+	rd.run = t
+	if cfg.SettingsSHA256 == "" {
+		// Record the hash now, so that later edits are caught.
+		if err := writeConfig(dir, t.Config()); err != nil {
 			rd.Close()
 			return nil, nil, err
 		}
 	}
-	if err := truncateMetrics(rd.MetricsPath(), t.update); err != nil {
-		rd.Close()
-		return nil, nil, err
-	}
 	t.recordMetrics(rd.MetricsPath())
 	return t, rd, nil
+}
+
+// resume rebuilds the run of the locked rd and restores its state.
+func resume(rd *RunDir, cfg RunConfig) (*Trainer, error) {
+	removed, err := removeCheckpointTemps(rd.CheckpointPath())
+	for _, path := range removed {
+		fmt.Fprintf(warnings, "warning: removed %s, a checkpoint directory left by a process killed while writing it\n", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := Build(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("rebuilding run %s: %w", rd.Path, err)
+	}
+	var st loadedState
+	ckpt := rd.CheckpointPath()
+	_, errNew := os.Stat(ckpt)
+	_, errOld := os.Stat(ckpt + ".old")
+	if errNew == nil || errOld == nil {
+		if st, err = t.loadCheckpoint(ckpt); err != nil {
+			return nil, err
+		}
+	}
+	return t, truncateMetrics(rd.MetricsPath(), st)
+}
+
+// SetSaveEvery stores n as the run's checkpoint cadence (RunConfig.SaveEvery) in its config.json,
+// where later resumes find it, and in its trainer's config.
+func (d *RunDir) SetSaveEvery(n int) error {
+	if n < 1 {
+		return fmt.Errorf("save_every=%d: want >= 1 updates between checkpoints", n)
+	}
+	if d.run == nil || d.lock == nil {
+		return fmt.Errorf("run %s is not open", d.Path)
+	}
+	if d.run.config.SaveEvery == n {
+		return nil
+	}
+	cfg := d.run.config
+	cfg.SaveEvery = n
+	if err := writeConfig(d.Path, cfg); err != nil {
+		return err
+	}
+	d.run.config.SaveEvery = n
+	return nil
 }
 
 // recordMetrics appends every update's metrics to path.
@@ -165,42 +219,92 @@ func MarshalMetrics(m Metrics) ([]byte, error) {
 
 // ReadMetrics reads a metrics.jsonl file.
 func ReadMetrics(path string) ([]Metrics, error) {
+	ms, torn, err := readMetrics(path)
+	if err == nil && torn != nil {
+		return nil, torn.err
+	}
+	return ms, err
+}
+
+// tornLine is a last line of metrics.jsonl that is not valid JSON: the write of a process
+// killed during it.
+type tornLine struct {
+	line int
+	text string
+	err  error
+}
+
+// readMetrics reads a metrics.jsonl file, returning an invalid last line apart; an invalid line
+// followed by another is an error naming file:line.
+func readMetrics(path string) ([]Metrics, *tornLine, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	var out []Metrics
+	var bad *tornLine
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for line := 1; sc.Scan(); line++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
+		if bad != nil {
+			return nil, nil, bad.err
+		}
 		var m Metrics
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+			bad = &tornLine{line, sc.Text(), fmt.Errorf("%s:%d: %w", path, line, err)}
+			continue
 		}
 		out = append(out, m)
 	}
-	return out, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return out, bad, nil
 }
 
-// truncateMetrics keeps the metrics of updates <= last: those after the checkpoint are replayed.
-func truncateMetrics(path string, last int) error {
-	all, err := ReadMetrics(path)
+// truncateMetrics keeps the metrics of updates <= st.Update (those after the checkpoint are
+// replayed) and drops a torn last line with a warning. A log must hold the checkpoint's update
+// with its env_step: otherwise state.json is not this run's (a run without a log is not checked).
+func truncateMetrics(path string, st loadedState) error {
+	all, torn, err := readMetrics(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	if torn != nil {
+		text := torn.text
+		if len(text) > 80 {
+			text = text[:80] + "..."
+		}
+		fmt.Fprintf(warnings, "warning: %s:%d: dropped the torn last line %q (%d bytes, not valid JSON), left by a process killed while writing it\n",
+			path, torn.line, text, len(torn.text))
+	}
 	var buf bytes.Buffer
+	loggedStep := -1 // the env_step logged at the checkpoint's update
 	for _, m := range all {
-		if int(m[MetricUpdate]) <= last {
+		u := int(m[MetricUpdate])
+		if u == st.Update {
+			loggedStep = int(m[MetricEnvStep])
+		}
+		if u <= st.Update {
 			line, _ := MarshalMetrics(m)
 			buf.Write(append(line, '\n'))
 		}
+	}
+	if st.Update > 0 && loggedStep != st.EnvStep {
+		logged := "has no line for that update"
+		if loggedStep >= 0 {
+			logged = fmt.Sprintf("logged env_step %d at that update", loggedStep)
+		}
+		return fmt.Errorf("checkpoint %s: update %d with env_step %d, but %s %s (%d updates logged): "+
+			"the checkpoint is not this run's, or the log lost lines; restore the run's own files or start a new run",
+			st.path, st.Update, st.EnvStep, path, logged, len(all))
 	}
 	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
 }

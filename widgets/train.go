@@ -17,8 +17,9 @@ type TrainOptions struct {
 	Label string
 	// Compare are finished runs drawn next to this one.
 	Compare []*History
-	// SaveEvery checkpoints every this many updates. Default 10; the end of training and an
-	// interrupt always checkpoint.
+	// SaveEvery checkpoints every this many updates; the end of training and an interrupt always
+	// checkpoint. Default: the run's save_every (maac.RunConfig.SaveEvery, 10 unless set); a value
+	// given is stored in the run's config.json, so that later resumes keep it.
 	SaveEvery int
 	// Dashboard configures the live charts.
 	Dashboard DashboardOptions
@@ -32,16 +33,19 @@ func Train(ctx context.Context, t *maac.Trainer, rd *maac.RunDir, target int, o 
 	if o.Label == "" {
 		o.Label = t.Algorithm()
 	}
-	if o.SaveEvery <= 0 {
-		o.SaveEvery = 10
+	if o.SaveEvery > 0 {
+		if err := rd.SetSaveEvery(o.SaveEvery); err != nil {
+			return err
+		}
 	}
+	every := t.Config().SaveEvery
 	history, err := LoadHistory(rd.Path)
 	if err != nil {
 		return err
 	}
 	d := NewDashboard(o.Dashboard).Compare(o.Compare...).Watch(o.Label, t, history, target)
 	stopSaving := t.OnUpdate(func(u maac.UpdateInfo) error {
-		if u.Update%o.SaveEvery == 0 {
+		if u.Update%every == 0 {
 			return t.SaveCheckpoint(rd.CheckpointPath())
 		}
 		return nil

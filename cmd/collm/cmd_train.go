@@ -73,7 +73,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "run directory")
 	configPath := fs.String("config", "", "JSON file with a run config (env, algorithm, cc/dc/mc settings), - for standard input; flags override it")
 	resume := fs.Bool("resume", false, "continue the run in --out from its latest checkpoint")
-	saveEvery := fs.Int("save-every", 10, "checkpoint every this many updates (and at the end)")
+	saveEvery := fs.Int("save-every", 0, "checkpoint every this many updates, and at the end (default: the run's save_every, 10 unless its config sets it; given, it is stored in config.json, also on --resume)")
 	warmStart := fs.Int("warm-start", 0, "supervised steps on the env's demonstrations before the first update (warm_start_steps; e.g. coding-mini with --env-opt demos=varied)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -86,13 +86,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--out DIR is required")
 	case *updates < 0 || *envSteps < 0 || (*updates == 0) == (*envSteps == 0):
 		return usageErrorf("give one positive budget: --updates N or --env-steps N")
-	case *saveEvery <= 0:
+	case flagGiven(fs, "save-every") && *saveEvery <= 0:
 		return usageErrorf("--save-every must be positive")
 	case *warmStart < 0:
 		return usageErrorf("--warm-start must be >= 0")
 	}
-	seedSet := false
-	fs.Visit(func(f *flag.Flag) { seedSet = seedSet || f.Name == "seed" })
+	seedSet := flagGiven(fs, "seed")
 
 	var trainer *maac.Trainer
 	var rd *maac.RunDir
@@ -101,10 +100,19 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("--resume takes the run's settings from %s/config.json: drop --env, --env-opt, --agent, --algo, --seed, --warm-start and --config", *out)
 		}
 		trainer, rd, err = maac.Resume(*out)
+		if err == nil && *saveEvery > 0 {
+			if serr := rd.SetSaveEvery(*saveEvery); serr != nil {
+				rd.Close()
+				return serr
+			}
+		}
 	} else {
 		cfg, cerr := trainConfig(*configPath, os.Stdin, *envName, envOpts, agentModels, *algo, *seed, seedSet, *warmStart)
 		if cerr != nil {
 			return cerr
+		}
+		if *saveEvery > 0 {
+			cfg.SaveEvery = *saveEvery
 		}
 		trainer, rd, err = maac.Create(*out, cfg)
 	}
@@ -118,6 +126,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "run %s: %s on %s, %d agents, %s\n", *out, trainer.Algorithm(), trainer.Env.Spec().Name, len(trainer.Agents), budget)
 	start := time.Now()
+	every := trainer.Config().SaveEvery
 	trainer.OnUpdate(func(u maac.UpdateInfo) error {
 		m := u.Metrics
 		if first, ok := m[maac.MetricWarmStartLossFirst]; ok {
@@ -129,7 +138,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "%s  return %.4f  episode_return %.4f  %.2fs\n",
 			progress, m[maac.MetricReturnMean], m[maac.MetricEpisodeReturnMean], m[maac.MetricTimeUpdate])
-		if u.Update%*saveEvery == 0 {
+		if u.Update%every == 0 {
 			return trainer.SaveCheckpoint(rd.CheckpointPath())
 		}
 		return nil
@@ -154,6 +163,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "done: %d updates, %d env steps in %.1fs; metrics %s, checkpoint %s\n", trainer.Updates(),
 		trainer.EnvSteps(), time.Since(start).Seconds(), rd.MetricsPath(), rd.CheckpointPath())
 	return nil
+}
+
+// flagGiven reports whether the flag called name was set on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // trainConfig assembles the run config from the config file and the flags.

@@ -29,6 +29,8 @@ func TestTrainArguments(t *testing.T) {
 		{[]string{"train", "--out", dir, "--resume", "--updates", "1", "--algo", "cc"}, 2, "--resume takes the run's settings"},
 		{[]string{"train", "--out", filepath.Join(dir, "none"), "--resume", "--updates", "1"}, 1, "is not a collm run"},
 		{[]string{"train", "--env", "toy-coord", "--updates", "1", "--warm-start", "-1", "--out", dir}, 2, "--warm-start must be >= 0"},
+		{[]string{"train", "--env", "toy-coord", "--updates", "1", "--save-every", "0", "--out", dir}, 2, "--save-every must be positive"},
+		{[]string{"train", "--out", dir, "--resume", "--updates", "1", "--save-every", "-1"}, 2, "--save-every must be positive"},
 		{[]string{"train", "--env", "toy-coord", "--updates", "1", "--warm-start", "5", "--out", filepath.Join(dir, "d")}, 1, "warm_start_steps=5: env toy-coord has no demonstrations"},
 		{[]string{"train", "--out", dir, "--resume", "--updates", "1", "--warm-start", "5"}, 2, "drop --env, --env-opt, --agent, --algo, --seed, --warm-start"},
 		{[]string{"algos", "x"}, 2, "unexpected arguments"},
