@@ -27,21 +27,38 @@
 //     is what lets coding-mini's one-liners reach the maximum.
 //   - Tests: HumanEval's check(candidate) is split into top-level statements; each one that
 //     asserts and mentions candidate (or the entry point) is one test, the others are setup run
-//     before the later tests. MBPP's test_list items are the tests. Each test runs in its own
-//     forked process with the per-test timeout; after 3 timeouts the rest count as failed.
+//     before the later tests. MBPP's test_list items are the tests. After 3 timeouts the rest
+//     count as failed.
+//
+// Tests are judged outside the candidate's process. The program runs in its own sandbox
+// (candidate.py), which holds nothing of the tests; the tests run in the judge's sandbox
+// (judge.py) with the entry point replaced by a proxy: each call sends its arguments as data
+// (datacodec.py: built-in values of exact types, strict JSON) through judge.go to the program,
+// whose answer comes back as data, a plain value or the name of the exception it raised, and
+// the test's own code compares it there. A value that is not data (an object with its own
+// __eq__, a subclass, a generator) fails the test, as do a crash or a timeout during a call,
+// whatever the test's code catches. The program cannot reach the judge's process, its files or
+// the data set (separate PID and mount namespaces, a minimal root: package sandbox), so the
+// most a program can do is answer its own calls, right or wrong. Only trusted code runs in the
+// judge: the prompt's helpers, the test code, and the program's plain `import module` lines of
+// standard-library modules (MBPP's tests use modules the solution imports). The program is
+// loaded once per submission, again after a test that killed it, and its state carries over
+// between tests as in HumanEval's check(). TestForgedRewardsAndEscapes holds the hostile
+// programs this stops.
+//
+// Every submission gets a fresh candidate sandbox (started ahead of need, so that one is
+// usually waiting), so nothing one submission does reaches the next. A failure of the judge
+// itself (a sandbox that does not start, a judge process that dies) is retried once and then
+// returned as an error, never scored as the model's failure; Step's info reports
+// judge_retries. judge_error is a submission that hit the judge's wall-clock limit (its
+// unreported tests count as failed).
 //
 // The reward is expressed twice: Points is the plain function of the spec, and SpecScheme
 // (coding-mini: MiniScheme) composes the same levels with package envs/reward; the env uses
 // the scheme, with the Judgment as reward.Input.Data, and the tests check the two agree.
 //
-// Speed: by default a Judge keeps up to Workers persistent judge servers, each a judge.py in
-// its own sandbox that forks one child per submission (fresh working directory; after each
-// submission every other process in the sandbox is killed and its private /tmp emptied). This
-// saves two interpreter start-ups per submission; JudgeConfig.OneShot starts a fresh sandbox
-// per submission instead.
-//
-// Limits of the judge: a test passes when its process reports success through a private pipe
-// after the assert returned, so os._exit(0) or sys.exit() in the candidate fail the test; code
-// that deliberately searches its own file descriptors could still forge a pass, since the
-// candidate and the test share a process.
+// Speed: the judge processes are persistent by default: a Judge keeps up to Workers of them,
+// each a judge.py in its own sandbox that forks one child per submission, which saves an
+// interpreter start-up per submission; JudgeConfig.OneShot starts a fresh judge sandbox per
+// submission instead.
 package coding

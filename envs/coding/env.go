@@ -247,13 +247,16 @@ func (s *state) Step(responses []string) (envs.Transition, error) {
 	pts, _ := Points(&j)
 	info := map[string]float64{
 		"tests_total": float64(j.Total), "tests_passed_count": float64(j.Passed()),
-		"timeouts": float64(j.Timeouts()), "points": pts, "all_passed": 0, "judge_error": 0,
+		"timeouts": float64(j.Timeouts()), "points": pts, "all_passed": 0, "judge_error": 0, "judge_retries": 0,
 	}
 	if j.Total > 0 && j.Passed() == j.Total {
 		info["all_passed"] = 1
 	}
 	if j.JudgeError != "" {
 		info["judge_error"] = 1
+	}
+	if j.Retried {
+		info["judge_retries"] = 1
 	}
 	tr := envs.Transition{Reward: res.Total, Parts: res.Parts, Info: info}
 	if last {

@@ -6,10 +6,13 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"os"
 	"runtime"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/collm/collm/envs/coding/sandbox"
@@ -17,6 +20,12 @@ import (
 
 //go:embed judge.py
 var judgeSrc string
+
+//go:embed candidate.py
+var candidateSrc string
+
+//go:embed datacodec.py
+var datacodecSrc string
 
 // JudgeConfig configures a Judge.
 type JudgeConfig struct {
@@ -32,11 +41,10 @@ type JudgeConfig struct {
 	AuxName string
 	// Workers bounds concurrent judge runs (and persistent servers). Default runtime.NumCPU().
 	Workers int
-	// OneShot starts a fresh sandbox for every submission instead of handing it to a
-	// persistent judge server; slower (two interpreter start-ups per submission). A server
-	// judges each submission in its own forked process and working directory, then kills every
-	// other process in its sandbox and empties its private /tmp; what submissions on one server
-	// share is the uid and the namespaces.
+	// OneShot starts a fresh sandbox for the judge (the tests' side) of every submission
+	// instead of handing it to a persistent judge server, which judges each submission in its
+	// own forked process. Only trusted code runs there, so this costs an interpreter start-up
+	// and buys nothing in isolation; the candidate's side always gets a fresh sandbox.
 	OneShot bool
 	// Sandbox configures the sandbox the judge runs in (interpreter, memory, ...). Its Timeout
 	// is replaced by Wall.
@@ -77,12 +85,14 @@ func (c JudgeConfig) Validate() error {
 	return c.Sandbox.Validate()
 }
 
-// Judge scores submissions by running judge.py in a sandbox. Safe for concurrent use.
+// Judge scores submissions: judge.py runs the tests in one sandbox, candidate.py the program in
+// another (see the package doc). Safe for concurrent use.
 type Judge struct {
-	cfg  JudgeConfig
-	sb   *sandbox.Sandbox
-	sem  chan struct{}     // one slot per concurrent run
-	idle chan *judgeServer // persistent servers waiting for a job
+	cfg   JudgeConfig
+	sb    *sandbox.Sandbox
+	sem   chan struct{}         // one slot per concurrent run
+	idle  chan *judgeServer     // persistent servers waiting for a job
+	cands chan *sandbox.Process // started candidate processes waiting for a submission
 }
 
 // NewJudge builds the sandbox (probing the isolation available here) and the judge.
@@ -97,7 +107,8 @@ func NewJudge(cfg JudgeConfig) (*Judge, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Judge{cfg: cfg, sb: sb, sem: make(chan struct{}, cfg.Workers), idle: make(chan *judgeServer, cfg.Workers)}, nil
+	return &Judge{cfg: cfg, sb: sb, sem: make(chan struct{}, cfg.Workers), idle: make(chan *judgeServer, cfg.Workers),
+		cands: make(chan *sandbox.Process, cfg.Workers)}, nil
 }
 
 // Sandbox returns the judge's sandbox (for its Isolation report).
@@ -143,7 +154,8 @@ type Judgment struct {
 	Run                      int    // tests executed (fewer after MaxTimeouts or when gated)
 	FirstTest                string // source of the first test
 	TestError                string // the problem's tests could not be extracted
-	JudgeError               string // the judge reported nothing usable (crash, killed)
+	JudgeError               string // the report is incomplete: the run hit the wall-clock limit
+	Retried                  bool   // the first attempt failed in the judge itself and was repeated
 	Program                  string // the program the tests ran against (capped)
 }
 
@@ -211,8 +223,9 @@ type judgeLine struct {
 	FirstTest string `json:"first_test"`
 }
 
-// Evaluate analyses and tests sub against problem p. The error is for sandbox failures only;
-// anything the submission does is in the Judgment.
+// Evaluate analyses and tests sub against problem p. Anything the submission does is in the
+// Judgment; the error is for failures of the judge itself (a sandbox that does not start, a
+// judge process that dies), which are retried once and never scored as the model's failure.
 func (j *Judge) Evaluate(ctx context.Context, p *Problem, sub Submission) (Judgment, error) {
 	job := judgeJob{
 		EntryPoint: p.EntryPoint, AuxName: j.cfg.AuxName, Prompt: p.Prompt, Aux: sub.Aux, Main: sub.Main,
@@ -233,29 +246,39 @@ func (j *Judge) Evaluate(ctx context.Context, p *Problem, sub Submission) (Judgm
 		return Judgment{}, ctx.Err()
 	}
 	defer func() { <-j.sem }()
-	if j.cfg.OneShot {
-		res, err := j.sb.Run(ctx, sandbox.Job{Script: judgeSrc, Stdin: in, Channel: true, NoSite: true})
-		if err != nil {
-			return Judgment{}, fmt.Errorf("coding: judging %s: %w", p.ID, err)
-		}
-		why := ""
-		if res.TimedOut {
-			why = fmt.Sprintf("judge run exceeded %v", j.cfg.Wall)
-		} else if res.Signal != 0 {
-			why = fmt.Sprintf("judge killed by %v", res.Signal)
-		}
-		if len(res.Stderr) > 0 {
-			why += ": " + lastLine(string(res.Stderr))
-		}
-		return parseJudgeLines(bytes.Split(res.Channel, []byte("\n")), why), nil
+	jd, err := j.evaluate(ctx, in)
+	if err != nil && ctx.Err() == nil {
+		jd, err = j.evaluate(ctx, in)
+		jd.Retried = true
 	}
-	srv, err := j.server()
+	if ctx.Err() != nil {
+		return Judgment{}, ctx.Err()
+	}
 	if err != nil {
-		return Judgment{}, fmt.Errorf("coding: judging %s: %w", p.ID, err)
+		return Judgment{}, fmt.Errorf("coding: judging %s: %w (retried once)", p.ID, err)
 	}
-	lines, why, healthy := srv.do(ctx, in, j.cfg.Wall+5*time.Second)
-	j.putServer(srv, healthy)
-	if err := ctx.Err(); err != nil {
+	return jd, nil
+}
+
+// evaluate runs one job on a judge process; the error is an infrastructure failure.
+func (j *Judge) evaluate(ctx context.Context, in []byte) (Judgment, error) {
+	var srv *judgeServer
+	var err error
+	if j.cfg.OneShot {
+		srv, err = j.startServer(false)
+	} else {
+		srv, err = j.server()
+	}
+	if err != nil {
+		return Judgment{}, err
+	}
+	lines, why, healthy, err := srv.do(ctx, in, j.cfg.Wall+5*time.Second, j)
+	if j.cfg.OneShot {
+		srv.close()
+	} else {
+		j.putServer(srv, healthy)
+	}
+	if err != nil {
 		return Judgment{}, err
 	}
 	return parseJudgeLines(lines, why), nil
@@ -302,12 +325,14 @@ func parseJudgeLines(lines [][]byte, why string) Judgment {
 // serverJobs is how many jobs a persistent judge server handles before it is replaced.
 const serverJobs = 2000
 
-// judgeServer is a persistent judge.py ("serve" mode) in its own sandbox: each job is judged
-// in a forked child, which saves two interpreter start-ups per submission.
+// judgeServer is a judge.py process in its own sandbox: persistent ("serve" mode, each job
+// judged in a forked child, which saves two interpreter start-ups per submission) or for one
+// job.
 type judgeServer struct {
-	p    *sandbox.Process
-	out  *bufio.Reader
-	jobs int
+	p     *sandbox.Process
+	out   *bufio.Reader
+	jobs  int
+	serve bool
 }
 
 func (j *Judge) server() (*judgeServer, error) {
@@ -316,16 +341,19 @@ func (j *Judge) server() (*judgeServer, error) {
 		return s, nil
 	default:
 	}
-	iso := j.sb.Isolation()
-	flag := map[bool]string{true: "1", false: "0"}
-	p, err := j.sb.Start(sandbox.Job{
-		Script: judgeSrc, Args: []string{"serve", flag[iso.PIDNS], flag[iso.TmpFS]},
-		Channel: true, NoSite: true,
-	})
+	return j.startServer(true)
+}
+
+func (j *Judge) startServer(serve bool) (*judgeServer, error) {
+	job := sandbox.Job{Script: judgeSrc, Files: map[string]string{"datacodec.py": datacodecSrc}, Channel: true, NoSite: true}
+	if serve {
+		job.Args = []string{"serve"}
+	}
+	p, err := j.sb.Start(job)
 	if err != nil {
 		return nil, err
 	}
-	return &judgeServer{p: p, out: bufio.NewReaderSize(p.Channel, 64<<10)}, nil
+	return &judgeServer{p: p, out: bufio.NewReaderSize(p.Channel, 64<<10), serve: serve}, nil
 }
 
 func (j *Judge) putServer(s *judgeServer, healthy bool) {
@@ -339,62 +367,320 @@ func (j *Judge) putServer(s *judgeServer, healthy bool) {
 	s.close()
 }
 
-func (s *judgeServer) close() {
-	s.p.Kill()
-	s.p.Stdin.Close()
-	s.p.Wait()
-	s.p.Channel.Close()
-}
+func (s *judgeServer) close() { stopProcess(s.p) }
 
-// do sends one job and reads its lines up to the server's "end" line. healthy is false when
-// the server must be replaced (it died, or the deadline killed it).
-func (s *judgeServer) do(ctx context.Context, job []byte, deadline time.Duration) (lines [][]byte, why string, healthy bool) {
+// maxLine bounds one line from judge.py or the candidate (a test's answer included).
+const maxLine = 8 << 20
+
+// do sends one job and relays the judge's calls to the submission's candidate process until
+// the job's end. It returns the judge's report lines and why the report may be incomplete (the
+// wall-clock limit: the model's doing); healthy is false when the server must be replaced; the
+// error is an infrastructure failure (the judge died or could not be reached, the candidate's
+// sandbox did not start).
+func (s *judgeServer) do(ctx context.Context, job []byte, deadline time.Duration, j *Judge) (lines [][]byte, why string, healthy bool, err error) {
 	s.jobs++
-	var expired bool
-	var mu sync.Mutex
-	kill := func() { mu.Lock(); expired = true; mu.Unlock(); s.p.Kill() }
+	var expired atomic.Bool
+	kill := func() { expired.Store(true); s.p.Kill() }
 	t := time.AfterFunc(deadline, kill)
 	stop := context.AfterFunc(ctx, kill)
 	defer func() { t.Stop(); stop() }()
+	cand := &candidate{j: j}
+	defer cand.close()
 	if _, err := s.p.Stdin.Write(append(job, '\n')); err != nil {
-		return nil, "judge server: " + err.Error(), false
+		return nil, "", false, fmt.Errorf("judge process: %w", err)
 	}
+	gotDone := false
 	for {
-		line, err := s.out.ReadBytes('\n')
-		if err != nil {
-			mu.Lock()
-			defer mu.Unlock()
-			if expired {
-				return lines, fmt.Sprintf("judge run exceeded %v", deadline), false
+		line, rerr := readLine(s.out)
+		if rerr != nil {
+			if expired.Load() {
+				return lines, fmt.Sprintf("judge run exceeded %v", deadline), false, nil
+			}
+			if !s.serve && gotDone {
+				return lines, "", false, nil
 			}
 			res, _ := s.p.Wait()
-			return lines, fmt.Sprintf("judge server ended (exit %d, signal %v): %s", res.ExitCode, res.Signal, lastLine(string(res.Stderr))), false
+			return lines, "", false, fmt.Errorf("judge process ended (exit %d, signal %v): %s", res.ExitCode, res.Signal, lastLine(string(res.Stderr)))
 		}
-		var end struct {
-			Kind   string `json:"kind"`
-			Killed bool   `json:"killed"`
-			Error  string `json:"error"`
+		var kind struct {
+			Kind string `json:"kind"`
 		}
-		if bytes.HasPrefix(line, []byte(`{"kind": "end"`)) && json.Unmarshal(line, &end) == nil {
-			switch {
-			case end.Error != "":
-				why = "judge server: " + end.Error
-			case end.Killed:
+		if json.Unmarshal(line, &kind) != nil {
+			lines = append(lines, line) // a line cut by a kill; parseJudgeLines skips it
+			continue
+		}
+		var msg struct {
+			Killed  bool    `json:"killed"`
+			Error   string  `json:"error"`
+			Program string  `json:"program"`
+			Entry   string  `json:"entry"`
+			Timeout float64 `json:"timeout"`
+		}
+		switch kind.Kind {
+		case "end", "candidate", "begin_test":
+			if err := json.Unmarshal(line, &msg); err != nil {
+				return lines, "", false, fmt.Errorf("judge process: bad %s line: %w", kind.Kind, err)
+			}
+		}
+		switch kind.Kind {
+		case "end":
+			if msg.Error != "" {
+				return lines, "", false, fmt.Errorf("judge server: %s", msg.Error)
+			}
+			if msg.Killed {
 				why = fmt.Sprintf("judge run exceeded %v", deadline-5*time.Second)
 			}
-			return lines, why, true
+			return lines, why, true, nil
+		case "candidate":
+			cand.program, cand.entry = msg.Program, msg.Entry
+		case "begin_test":
+			if err := cand.begin(time.Now().Add(time.Duration(msg.Timeout * float64(time.Second)))); err != nil {
+				return lines, "", false, err
+			}
+		case "call":
+			reply, err := cand.call(line)
+			if err != nil {
+				return lines, "", false, err
+			}
+			if _, err := s.p.Stdin.Write(append(reply, '\n')); err != nil {
+				if expired.Load() {
+					return lines, fmt.Sprintf("judge run exceeded %v", deadline), false, nil
+				}
+				return lines, "", false, fmt.Errorf("judge process: %w", err)
+			}
+		case "test":
+			lines = append(lines, line)
+		case "done":
+			gotDone = true
+			lines = append(lines, line)
+		default:
+			lines = append(lines, line)
 		}
-		lines = append(lines, line)
 	}
 }
 
-// Close stops the judge's idle persistent servers. A Judge still works after Close (it starts
-// new servers); call it when done to free them early. They also die with the process.
+// readLine reads one line without its newline, at most maxLine bytes.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if err == nil {
+			return line[:len(line)-1], nil
+		}
+		if err != bufio.ErrBufferFull {
+			return nil, err
+		}
+		if len(line) > maxLine {
+			return nil, fmt.Errorf("a line longer than %d bytes", maxLine)
+		}
+	}
+}
+
+// candidate is the untrusted side of one submission: candidate.py running the program in its
+// own sandbox, started at the first test and again after a test that killed it. Everything it
+// answers is relayed as data, so the worst it can do is fail its own tests.
+type candidate struct {
+	j              *Judge
+	program, entry string
+	p              *sandbox.Process
+	out            *bufio.Reader
+	deadline       time.Time // the running test's
+	// The answer every call gets instead of the program's: for the whole submission when the
+	// program failed to load, for the rest of the test after a timeout or a crash.
+	loadFailure, failure map[string]any
+}
+
+func (c *candidate) start() error {
+	p, err := c.j.takeCandidate()
+	if err != nil {
+		return err
+	}
+	sub, err := json.Marshal(map[string]string{"entry": c.entry, "program": c.program})
+	if err != nil {
+		p.Kill()
+		p.Wait()
+		return fmt.Errorf("candidate program: %w", err)
+	}
+	c.p, c.out = p, bufio.NewReaderSize(p.Channel, 64<<10)
+	if _, err := c.p.Stdin.Write(append(sub, '\n')); err != nil {
+		c.close() // its answer to the first request reports the crash
+	}
+	return nil
+}
+
+// takeCandidate returns a started candidate process waiting for its submission (from the
+// pool, or started now) and starts another for the pool, so a submission rarely waits for a
+// sandbox to start.
+func (j *Judge) takeCandidate() (*sandbox.Process, error) {
+	defer func() { go j.refillCandidates() }()
+	select {
+	case p := <-j.cands:
+		return p, nil
+	default:
+	}
+	p, err := j.startCandidate()
+	if err != nil {
+		// A sandbox that fails to start once (fork pressure) is tried again before it counts as
+		// an infrastructure failure.
+		if p, err = j.startCandidate(); err != nil {
+			return nil, fmt.Errorf("starting the candidate's sandbox: %w", err)
+		}
+	}
+	return p, nil
+}
+
+func (j *Judge) startCandidate() (*sandbox.Process, error) {
+	return j.sb.Start(sandbox.Job{Script: candidateSrc, Channel: true, NoSite: true,
+		Files: map[string]string{"datacodec.py": datacodecSrc}})
+}
+
+// refillCandidates tops the pool of waiting candidate processes up by one.
+func (j *Judge) refillCandidates() {
+	if len(j.cands) == cap(j.cands) {
+		return
+	}
+	p, err := j.startCandidate()
+	if err != nil {
+		return // takeCandidate starts one itself, and reports a failure
+	}
+	select {
+	case j.cands <- p:
+	default:
+		stopProcess(p)
+	}
+}
+
+func stopProcess(p *sandbox.Process) {
+	p.Kill()
+	p.Stdin.Close()
+	p.Wait()
+	if p.Channel != nil {
+		p.Channel.Close()
+	}
+}
+
+func (c *candidate) close() {
+	if c.p != nil {
+		stopProcess(c.p)
+		c.p, c.out = nil, nil
+	}
+}
+
+// send writes one request (none when req is nil) and reads the answer it waits for ("ready"
+// when id is 0, else the answer to call id) before the test's deadline. A timeout or a dead
+// process ends the candidate process and returns the failure answer.
+func (c *candidate) send(req any, id int64) (reply []byte, failure map[string]any) {
+	if req != nil {
+		data, err := json.Marshal(req)
+		if err != nil {
+			panic(err) // the requests are built here from decoded JSON
+		}
+		if _, err := c.p.Stdin.Write(append(data, '\n')); err != nil {
+			c.close()
+			return nil, map[string]any{"crash": "the program's process is gone"}
+		}
+	}
+	if err := c.p.Channel.SetReadDeadline(c.deadline); err != nil {
+		c.close()
+		return nil, map[string]any{"crash": err.Error()}
+	}
+	for {
+		line, err := readLine(c.out)
+		if err != nil {
+			timedOut := errors.Is(err, os.ErrDeadlineExceeded)
+			c.close()
+			if timedOut {
+				return nil, map[string]any{"timeout": true}
+			}
+			return nil, map[string]any{"crash": "the program's process ended"}
+		}
+		var ans struct {
+			Op string `json:"op"`
+			ID *int64 `json:"id"`
+		}
+		if json.Unmarshal(line, &ans) != nil {
+			continue // not an answer
+		}
+		if (id == 0 && ans.Op == "ready") || (id != 0 && ans.ID != nil && *ans.ID == id) {
+			return line, nil
+		}
+	}
+}
+
+// begin starts a test that must end by deadline, loading the program when no process holds it.
+func (c *candidate) begin(deadline time.Time) error {
+	c.deadline, c.failure = deadline, nil
+	if c.loadFailure != nil || c.p != nil {
+		return nil
+	}
+	if err := c.start(); err != nil {
+		return err
+	}
+	line, failure := c.send(nil, 0)
+	if failure != nil {
+		c.failure = failure
+		return nil
+	}
+	var ready struct {
+		Raise string `json:"raise"`
+		Msg   string `json:"msg"`
+	}
+	if json.Unmarshal(line, &ready) == nil && ready.Raise != "" {
+		// The program does not load: every call raises what stopped it.
+		c.loadFailure = map[string]any{"raise": ready.Raise, "msg": ready.Msg}
+		c.close()
+	}
+	return nil
+}
+
+// call relays one call line of the judge and returns the answer line for it.
+func (c *candidate) call(line []byte) ([]byte, error) {
+	var req struct {
+		ID     int64           `json:"id"`
+		Args   json.RawMessage `json:"args"`
+		Kwargs json.RawMessage `json:"kwargs"`
+	}
+	if err := json.Unmarshal(line, &req); err != nil || req.ID == 0 {
+		return nil, fmt.Errorf("judge process: bad call %q: %v", truncateBytes(line, 200), err)
+	}
+	answer := func(m map[string]any) ([]byte, error) {
+		m = maps.Clone(m)
+		m["id"] = req.ID
+		return json.Marshal(m)
+	}
+	switch {
+	case c.loadFailure != nil:
+		return answer(c.loadFailure)
+	case c.failure != nil:
+		return answer(c.failure)
+	case c.p == nil:
+		return answer(map[string]any{"crash": "the program's process is gone"})
+	}
+	reply, failure := c.send(map[string]any{"id": req.ID, "args": req.Args, "kwargs": req.Kwargs}, req.ID)
+	if failure != nil {
+		c.failure = failure
+		return answer(failure)
+	}
+	return reply, nil
+}
+
+func truncateBytes(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// Close stops the judge's idle persistent servers and waiting candidate processes. A Judge
+// still works after Close (it starts new ones); call it when done to free them early. They also die with the process.
 func (j *Judge) Close() {
 	for {
 		select {
 		case s := <-j.idle:
 			s.close()
+		case p := <-j.cands:
+			stopProcess(p)
 		default:
 			return
 		}

@@ -1,14 +1,16 @@
 # The coding judge: static analysis and test execution for one joint response, run inside the
-# sandbox (package envs/coding/sandbox) by judge.go. It reads one JSON job on stdin and writes
-# JSON lines on fd 4 (the sandbox's private channel): one "analysis" line, one "test" line per
-# test as it finishes, and a final "done" line. Whatever is missing when the run is killed counts
-# as not passed.
+# sandbox (package envs/coding/sandbox) by judge.go. It reads one JSON job line on stdin and
+# writes JSON lines on fd 4 (the sandbox's private channel): one "analysis" line, one "test"
+# line per test as it finishes, and a final "done" line. Whatever is missing when the run is
+# killed counts as not passed.
 #
-# The judge itself never executes candidate code: it parses and compiles, then forks one child
-# per test. A child loads the program, runs the test's setup statements and the test, and writes
-# "P" on a private pipe only after the test statement returned; a child that dies, exits early
-# (os._exit, sys.exit) or raises writes nothing or "F<error>". The parent waits with the
-# per-test timeout and kills the child's process group when it passes.
+# The judge never executes candidate code, and nothing the candidate does can reach it: the
+# program runs in another sandbox (candidate.py), and the tests here call it through a proxy.
+# Each call goes out as a "call" line on fd 4 with its arguments as data (datacodec); judge.go
+# has the candidate process compute it and writes the answer back on stdin, a value that decodes
+# to plain built-in types or an exception name. The test's own code (from the data set, trusted)
+# then compares that value here. Only the problem's prompt helpers, the test code and the
+# program's plain `import module` lines of standard-library modules run in this process.
 import ast
 import builtins
 import json
@@ -17,16 +19,17 @@ import os
 import re
 import resource
 import select
-import shutil
 import signal
 import sys
 import time
+
+import datacodec
 
 CHANNEL = 4
 
 
 def emit(obj):
-    data = (json.dumps(obj) + "\n").encode()
+    data = (json.dumps(obj, allow_nan=False) + "\n").encode()
     while data:
         n = os.write(CHANNEL, data)
         data = data[n:]
@@ -218,99 +221,137 @@ def extract_tests(job):
     return "\n".join(prelude), tests
 
 
-def run_test(program, prelude, setup, test, entry, timeout):
-    """Runs one test in a forked child; returns (passed, timed_out, error)."""
+class Abort(BaseException):
+    """The test's time is up (raised by the alarm, again every half second until it ends)."""
+
+
+def on_alarm(signum, frame):
+    raise Abort()
+
+
+class Link:
+    """The judge's end of the wire to the candidate process (through judge.go)."""
+
+    def __init__(self):
+        self.next_id = 0
+        self.buf = b""
+        self.failed = None  # why the running test fails, whatever its code catches
+        self.timed_out = False
+
+    def begin(self, index, timeout):
+        self.failed, self.timed_out = None, False
+        emit({"kind": "begin_test", "index": index, "timeout": timeout})
+
+    def reply(self, want):
+        while True:
+            while b"\n" not in self.buf:
+                chunk = os.read(0, 1 << 16)
+                if not chunk:
+                    raise Abort()
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\n", 1)
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if type(msg) is dict and msg.get("id") == want:  # answers to abandoned calls are dropped
+                return msg
+
+    def call(self, args, kwargs):
+        self.next_id += 1
+        try:
+            req = {"kind": "call", "id": self.next_id, "args": datacodec.encode(list(args)), "kwargs": datacodec.encode(dict(kwargs))}
+        except datacodec.NotData as e:
+            self.failed = "the test passes an argument that is not data (%s): it cannot be judged" % e
+            raise RuntimeError(self.failed)
+        emit(req)
+        msg = self.reply(self.next_id)
+        if "value" in msg:
+            try:
+                return datacodec.decode(msg["value"])
+            except datacodec.NotData as e:
+                self.failed = "the candidate's answer is not data: %s" % e
+        elif msg.get("timeout"):
+            self.failed, self.timed_out = "timeout", True
+            raise Abort()
+        elif msg.get("crash") or msg.get("not_data"):
+            self.failed = str(msg.get("crash") or msg.get("msg"))[:300]
+        else:
+            raise exception_named(msg.get("raise"), msg.get("msg"))
+        raise RuntimeError(self.failed)
+
+
+def exception_named(name, msg):
+    """A built-in exception of the class the candidate raised (RuntimeError for any other)."""
+    msg = str(msg)[:300]
+    cls = getattr(builtins, name, None) if type(name) is str else None
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(msg)
+        except Exception:
+            pass
+    return RuntimeError("%s: %s" % (str(name)[:50], msg))
+
+
+class Candidate:
+    """Stands for the entry point in the tests: every call is answered by the candidate process."""
+
+    def __init__(self, link, name):
+        self.link, self.__name__ = link, name
+
+    def __call__(self, *args, **kwargs):
+        return self.link.call(args, kwargs)
+
+
+UNSAFE_IMPORTS = {"antigravity", "this", "idlelib", "tkinter", "turtle", "turtledemo"}
+
+
+def module_imports(program):
+    """The program's top-level `import module` lines of standard-library modules, unaliased:
+    tests may use a module the solution imports (MBPP's `math.isclose`), and binding a real
+    module under its own name changes nothing else the test relies on."""
+    tree, _ = parse(program, "<solution>")
+    out = []
+    for node in tree.body if tree is not None else []:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                top = a.name.split(".")[0]
+                if a.asname is None and top in sys.stdlib_module_names and top not in UNSAFE_IMPORTS:
+                    out.append("import " + a.name)
+    return "\n".join(out)
+
+
+def run_test(link, preamble, setup, test, entry, index, timeout):
+    """Runs one test here against the candidate process; returns (passed, timed_out, error)."""
     try:
-        codes = [compile(program, "<solution>", "exec"), compile(prelude, "<test>", "exec")]
-        setup_codes = [compile(s, "<check>", "exec") for s in setup]
+        codes = [compile(src, "<test>", "exec") for src in preamble]
+        setup_codes = [compile(src, "<check>", "exec") for src in setup]
         test_code = compile(test, "<check>", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
         return False, False, "%s: %s" % (type(e).__name__, e)
-    r, w = os.pipe()
-    for attempt in range(20):
-        try:
-            pid = os.fork()
-            break
-        except BlockingIOError:  # a previous test's fork bomb is still being torn down
-            time.sleep(0.05)
-            reap()
-    else:
-        os.close(r)
-        os.close(w)
-        return False, False, "could not fork a test process"
-    if pid == 0:
-        os.close(r)
-        try:
-            os.setpgid(0, 0)
-            os.close(CHANNEL)
-            null_stdin()
-            cpu = int(math.ceil(timeout)) + 1
-            _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-            if hard == resource.RLIM_INFINITY or cpu < hard:
-                resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1 if hard == resource.RLIM_INFINITY else hard))
-            ns = {"__name__": "__main__", "__builtins__": builtins}
-            exec(codes[0], ns)
-            exec(codes[1], ns)
-            if entry not in ns:
-                raise NameError("entry point %r is not defined" % entry)
-            ns["candidate"] = ns[entry]
-            for c in setup_codes:
-                exec(c, ns)
-            exec(test_code, ns)
-            os.write(w, b"P")
-            os._exit(0)
-        except BaseException as e:
-            try:
-                msg = ("F%s: %s" % (type(e).__name__, e))[:300]
-                os.write(w, msg.encode("utf-8", "replace"))
-            finally:
-                os._exit(1)
-    os.close(w)
-    deadline = time.monotonic() + timeout
-    data, timed_out = b"", False
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            timed_out = True
-            break
-        ready, _, _ = select.select([r], [], [], left)
-        if not ready:
-            continue
-        data = os.read(r, 4096)
-        break
-    os.close(r)
+    link.begin(index, timeout)
+    candidate = Candidate(link, entry)
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    error = ""
     try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
-    _, status = os.waitpid(pid, 0)
-    reap()
-    if timed_out:
+        signal.setitimer(signal.ITIMER_REAL, timeout + 2, 0.5)
+        for c in codes:
+            exec(c, ns)
+        ns["candidate"] = ns[entry] = candidate
+        for c in setup_codes:
+            exec(c, ns)
+        exec(test_code, ns)
+    except Abort:
+        link.timed_out = True
+    except BaseException as e:
+        error = ("%s: %s" % (type(e).__name__, e))[:300]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    if link.timed_out:
         return False, True, "timeout after %gs" % timeout
-    if data == b"P":
-        return True, False, ""
-    if data.startswith(b"F"):
-        return False, False, data[1:].decode("utf-8", "replace")
-    if os.WIFSIGNALED(status):
-        return False, False, "killed by signal %d" % os.WTERMSIG(status)
-    return False, False, "exited with status %d before the test finished" % os.WEXITSTATUS(status)
-
-
-def null_stdin():
-    """Candidates get /dev/null as stdin: in serve mode stdin carries the next jobs."""
-    fd = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(fd, 0)
-    os.close(fd)
-
-
-def reap():
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+    if link.failed:
+        return False, False, link.failed
+    return error == "", False, error
 
 
 def judge(job):
@@ -357,11 +398,16 @@ def judge(job):
     analysis["program"] = program[:20000]
     emit(analysis)
     timeouts, done = 0, 0
-    if run:
+    if run and tests:
+        # The tests see the prompt's helpers (HumanEval/32's poly), never the program's own code.
+        preamble = context_parts(job.get("prompt", ""), {entry, aux_name}) + [module_imports(program), prelude]
+        emit({"kind": "candidate", "program": program, "entry": entry})
+        link = Link()
+        signal.signal(signal.SIGALRM, on_alarm)
         for i, (setup, test) in enumerate(tests):
             if timeouts >= job.get("max_timeouts", 3):
                 break
-            passed, timed_out, error = run_test(program, prelude, setup, test, entry, job.get("timeout", 10.0))
+            passed, timed_out, error = run_test(link, preamble, setup, test, entry, i, job.get("timeout", 10.0))
             timeouts += timed_out
             done += 1
             emit({"kind": "test", "index": i, "passed": passed, "timeout": timed_out, "error": error, "source": test[:500]})
@@ -390,52 +436,29 @@ def wait_for(pid, timeout):
         time.sleep(0.002)
 
 
-def clear_dir(d, keep):
-    try:
-        entries = os.listdir(d)
-    except OSError:
-        return
-    for e in entries:
-        path = os.path.join(d, e)
-        if path == keep or keep.startswith(path + "/"):
-            continue
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                os.unlink(path)
-        except OSError:
-            pass
-
-
-def serve(killall, purge):
-    """Persistent mode: one JSON job per stdin line, each judged in a forked child with a fresh
-    working directory; the child's output ends with an "end" line. After each job every other
-    process of the sandbox is killed (killall: only inside a PID namespace, where the bootstrap
-    is init and survives) and the scratch space is emptied (purge: only on private tmpfs)."""
-    base = os.getcwd()
+def serve():
+    """Persistent mode: one JSON job per stdin line, each judged in a forked child (so no job
+    leaves state for the next); the child's output ends with an "end" line. Lines that are not
+    jobs (an answer to a call the judge had abandoned at a timeout) are skipped."""
     n = 0
     while True:
         line = sys.stdin.buffer.readline()
         if not line:
             return
-        n += 1
         try:
             job = json.loads(line.decode("utf-8", "surrogatepass"))
+            if type(job) is not dict or "entry_point" not in job:
+                continue
             wall = float(job.get("wall", 60))
         except (ValueError, TypeError) as e:
+            n += 1
             emit({"kind": "end", "job": n, "error": "bad job: %s" % e})
             continue
-        jobdir = os.path.join(base, "job%d" % n)
-        os.mkdir(jobdir, 0o700)
+        n += 1
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                os.setpgid(0, 0)
-                null_stdin()
-                os.chdir(jobdir)
-                os.environ["HOME"] = os.environ["TMPDIR"] = jobdir
                 cpu = int(math.ceil(wall)) + 1
                 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
                 judge(job)
@@ -447,23 +470,9 @@ def serve(killall, purge):
             finally:
                 os._exit(code)
         status = wait_for(pid, wall)
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
         if status is None:
+            os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-        if killall:
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
-        reap()
-        shutil.rmtree(jobdir, ignore_errors=True)
-        if purge:
-            for d in ("/tmp", "/var/tmp", "/dev/shm"):
-                if not os.path.islink(d):  # the sandbox's minimal root points them at /tmp
-                    clear_dir(d, base)
         # The leading newline ends a line the killed child may have left unfinished.
         os.write(CHANNEL, b"\n")
         emit({"kind": "end", "job": n, "killed": status is None})
@@ -471,9 +480,9 @@ def serve(killall, purge):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "serve":
-        serve(sys.argv[2] == "1", sys.argv[3] == "1")
+        serve()
     else:
-        judge(json.loads(sys.stdin.buffer.read().decode("utf-8", "surrogatepass")))
+        judge(json.loads(sys.stdin.buffer.readline().decode("utf-8", "surrogatepass")))
 
 
 main()
