@@ -49,7 +49,6 @@ def build_root(hdr):
     size and in files (/var/tmp and /dev/shm point into it). Everything else of the host, its
     data files included, is out of sight; the mounts vanish with the namespace."""
     import ctypes
-    import platform
 
     libc = ctypes.CDLL(None, use_errno=True)
 
@@ -108,9 +107,10 @@ def build_root(hdr):
     os.makedirs(new + "/tmp", exist_ok=True)
     mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=%d,nr_inodes=%d,mode=1777" % (hdr["tmpfs_bytes"], hdr["max_files"]))
     os.makedirs(new + "/.old", exist_ok=True)
-    number = SYS_PIVOT_ROOT.get(platform.machine())
+    machine = os.uname().machine
+    number = SYS_PIVOT_ROOT.get(machine)
     if number is None:
-        raise OSError("pivot_root: unknown syscall number on %s" % platform.machine())
+        raise OSError("pivot_root: unknown syscall number on %s" % machine)
     check(libc.syscall(number, new.encode(), (new + "/.old").encode()), "pivot_root")
     os.chdir("/")
     check(libc.umount2(b"/.old", 2), "umount the host root")  # MNT_DETACH
