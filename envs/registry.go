@@ -2,6 +2,7 @@ package envs
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,7 +22,8 @@ type Registration struct {
 	Name    string
 	Summary string   // one line for `collm envs`
 	Options []Option // every option New accepts; any other name is an error
-	// New builds the env from options. Options.Err reports parse errors; New should return it.
+	// New builds the env from options. Options.Err reports the first bad option value; New
+	// should return it, and envs.New reports it in place of any other error of New.
 	New func(opts *Options) (Env, error)
 }
 
@@ -82,7 +84,8 @@ func New(name string, values map[string]string) (Env, error) {
 		return nil, err
 	}
 	env, err := r.New(opts)
-	if err == nil {
+	if opts.Err() != nil {
+		// A bad option value explains whatever New then made of it (e.g. a zero it defaulted to).
 		err = opts.Err()
 	}
 	if err != nil {
@@ -173,12 +176,13 @@ func (o *Options) IntRange(name string, lo, hi int) int {
 	return n
 }
 
-// Float returns the option as a float.
+// Float returns the option as a finite float: NaN and infinities (which ParseFloat accepts) are
+// refused, since no env option means anything with them.
 func (o *Options) Float(name string) float64 {
 	v := o.raw(name)
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		o.fail(name, v, "a number")
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		o.fail(name, v, "a finite number")
 	}
 	return f
 }

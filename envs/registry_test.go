@@ -29,7 +29,11 @@ func TestRegistry(t *testing.T) {
 	for opt, want := range map[string]string{
 		"n=9":      `env registry-test: option n="9": want an integer in [1, 5]`,
 		"n=x":      `option n="x": want an integer`,
-		"x=nan?":   `option x="nan?": want a number`,
+		"x=nan?":   `option x="nan?": want a finite number`,
+		"x=NaN":    `env registry-test: option x="NaN": want a finite number`,
+		"x=Inf":    `option x="Inf": want a finite number`,
+		"x=-inf":   `option x="-inf": want a finite number`,
+		"x=1e999":  `option x="1e999": want a finite number`,
 		"b=2":      `option b="2": want true or false`,
 		"mode=c":   `option mode="c": want one of a, b`,
 		"bogus=1":  `env registry-test: unknown option "bogus"; accepted options: n, x, b, mode, s`,

@@ -575,7 +575,7 @@ func TrainToBudget(ctx context.Context, run CompareRun) error {
 		return nil
 	})
 	trainErr := t.TrainToEnvSteps(ctx, run.EnvSteps)
-	if trainErr != nil && ctx.Err() == nil {
+	if trainErr != nil && !errors.Is(trainErr, ctx.Err()) { // e.g. a DivergedError: keep the last checkpoint
 		return trainErr
 	}
 	if err := t.SaveCheckpoint(rd.CheckpointPath()); err != nil {

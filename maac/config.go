@@ -83,7 +83,12 @@ const (
 type Common struct {
 	// NumGenerations is K, the responses each agent samples per node. Default 4 (MAGRPOConfig;
 	// the actor-critic trainers sample one response per episode, which chains with K episodes
-	// per task reproduce).
+	// per task reproduce). Bounded with tasks_per_update: one turn of a rollout samples
+	// tasks_per_update x K responses per agent at its first turn, and in a tree K per node at
+	// every later turn, whose nodes multiply by the joint actions per node (K aligned, K^agents
+	// cross) at each turn; one turn's responses are one generation batch, whose memory grows
+	// with them, so they may be at most 4096 (maxTurnResponses, a collm limit: a tiny model's KV
+	// cache at full context is 256 KiB per response, 1 GiB at the limit).
 	NumGenerations int `json:"num_generations,omitempty"`
 	// JointMode pairs the agents' samples into joint actions. Default aligned (the reference).
 	JointMode JointMode `json:"joint_mode,omitempty"`
@@ -92,7 +97,7 @@ type Common struct {
 	Branching Branching `json:"branching,omitempty"`
 	// TasksPerUpdate is the number of tasks (root prompts) rolled out per update, the unit of
 	// metrics and checkpoints. Default 4 (a collm setting: the reference rolls out one task at
-	// a time).
+	// a time). Bounded with num_generations (see there).
 	TasksPerUpdate int `json:"tasks_per_update,omitempty"`
 	// Minibatch is the training cadence. Default reference.
 	Minibatch Minibatch `json:"minibatch,omitempty"`
@@ -113,13 +118,19 @@ type Common struct {
 	TopP        float64 `json:"top_p,omitempty"`
 	TopK        int     `json:"top_k,omitempty"`
 	// MaxNewTokens caps each response. Default 32 (a collm setting for tiny models; the
-	// reference uses 256).
+	// reference uses 256). It must leave at least 8 tokens of every agent's context
+	// (max_position_embeddings of its config.json: 256 for tiny, 512 for small) for the prompt,
+	// which building the run checks.
 	MaxNewTokens int `json:"max_new_tokens,omitempty"`
 	// ActorLR is the AdamW learning rate of every actor. Default 5e-6 (the reference, for full
-	// fine-tuning of 1.5B models; tiny models from scratch want 3e-4 to 1e-3).
+	// fine-tuning of 1.5B models; tiny models from scratch want 3e-4 to 1e-3). It must be
+	// below 1 (maxLearningRate, a sanity bound: AdamW moves each weight by about the learning
+	// rate per step). A rate that still diverges stops training with a DivergedError.
 	ActorLR float64 `json:"actor_lr,omitempty"`
 	// WeightDecay of AdamW on every trained parameter. Default 0.01 (torch.optim.AdamW's, which
-	// the reference uses); negative turns decay off (collm's former default).
+	// the reference uses); negative turns decay off (collm's former default). Each step
+	// multiplies a weight by 1 - lr x weight_decay, so that product must stay below 1 for
+	// actor_lr and critic_lr.
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	// MaxGradNorm clips the global gradient norm of each optimizer step when > 0. Default 0: no
 	// clipping (the reference; collm formerly clipped at 1.0).
@@ -215,7 +226,8 @@ type ActorCritic struct {
 	CriticType CriticType `json:"critic_type,omitempty"`
 	// QAdvantage is the advantage with critic_type q. Default sampled (the reference).
 	QAdvantage QAdvantage `json:"q_advantage,omitempty"`
-	// CriticLR is the critic's AdamW learning rate. Default 5e-6 (the reference).
+	// CriticLR is the critic's AdamW learning rate. Default 5e-6 (the reference). Below 1, as
+	// actor_lr.
 	CriticLR float64 `json:"critic_lr,omitempty"`
 	// ValueLossCoef scales the critic loss. Default 0.6 (the reference).
 	ValueLossCoef float64 `json:"value_loss_coef,omitempty"`
@@ -322,25 +334,27 @@ func (c *Common) validate(numAgents int) error {
 		return fmt.Errorf("rollout_buffer_size=%d: want >= 1", c.RolloutBufferSize)
 	case !(c.Gamma > 0 && c.Gamma <= 1):
 		return fmt.Errorf("gamma=%g: want a discount in (0, 1]", c.Gamma)
-	case c.Temperature < 0 || c.TopP < 0 || c.TopP > 1 || c.TopK < 0:
-		return fmt.Errorf("temperature=%g top_p=%g top_k=%d: want temperature >= 0, top_p in [0,1], top_k >= 0", c.Temperature, c.TopP, c.TopK)
+	case !(c.Temperature >= 0) || math.IsInf(c.Temperature, 0) || !(c.TopP >= 0 && c.TopP <= 1) || c.TopK < 0:
+		return fmt.Errorf("temperature=%g top_p=%g top_k=%d: want a finite temperature >= 0, top_p in [0,1], top_k >= 0", c.Temperature, c.TopP, c.TopK)
 	case c.MaxNewTokens < 1:
 		return fmt.Errorf("max_new_tokens=%d: want >= 1", c.MaxNewTokens)
-	case !(c.ActorLR > 0):
-		return fmt.Errorf("actor_lr=%g: want > 0", c.ActorLR)
-	case math.IsNaN(c.WeightDecay):
-		return fmt.Errorf("weight_decay=%g: want >= 0 (negative turns decay off)", c.WeightDecay)
+	case !(c.ActorLR > 0 && c.ActorLR < maxLearningRate):
+		return fmt.Errorf("actor_lr=%g: want a learning rate in (0, %g): AdamW moves each weight by about it per step (tiny models from scratch train at 3e-4 to 1e-3, fine-tuning at 5e-6)", c.ActorLR, maxLearningRate)
+	case math.IsNaN(c.WeightDecay) || math.IsInf(c.WeightDecay, 0):
+		return fmt.Errorf("weight_decay=%g: want a finite number >= 0 (negative turns decay off)", c.WeightDecay)
+	case c.WeightDecay*c.ActorLR >= 1:
+		return fmt.Errorf("weight_decay=%g with actor_lr=%g: each step multiplies the weights by 1 - lr x weight_decay, so the product must be below 1: lower weight_decay (default 0.01)", c.WeightDecay, c.ActorLR)
 	case c.MaxGradNorm < 0 || math.IsNaN(c.MaxGradNorm):
 		return fmt.Errorf("max_grad_norm=%g: want >= 0 (0 = no clipping)", c.MaxGradNorm)
 	case c.WarmStartSteps < 0:
 		return fmt.Errorf("warm_start_steps=%d: want >= 0 (0 = no warm start)", c.WarmStartSteps)
-	case c.KLBeta < 0:
-		return fmt.Errorf("kl_beta=%g: want >= 0 (0 = off)", c.KLBeta)
+	case !(c.KLBeta >= 0) || math.IsInf(c.KLBeta, 0):
+		return fmt.Errorf("kl_beta=%g: want a finite number >= 0 (0 = off)", c.KLBeta)
 	case c.KLPenalty != KLOwn && c.KLPenalty != KLTeam:
 		return fmt.Errorf("kl_penalty=%q: want own (each agent its own KL) or team (the shared reward pays the sum)", c.KLPenalty)
-	case c.EntropyCoef < 0:
-		return fmt.Errorf("entropy_coef=%g: want >= 0 (0 = off)", c.EntropyCoef)
-	case c.PPOClip < 0 || c.Epochs < 1:
+	case !(c.EntropyCoef >= 0) || math.IsInf(c.EntropyCoef, 0):
+		return fmt.Errorf("entropy_coef=%g: want a finite number >= 0 (0 = off)", c.EntropyCoef)
+	case !(c.PPOClip >= 0) || math.IsInf(c.PPOClip, 0) || c.Epochs < 1:
 		return fmt.Errorf("ppo_clip=%g epochs=%d: want ppo_clip >= 0 and epochs >= 1", c.PPOClip, c.Epochs)
 	case c.Epochs > 1 && c.PPOClip == 0:
 		return fmt.Errorf("epochs=%d needs ppo_clip > 0: several passes over a batch are off-policy", c.Epochs)
@@ -356,7 +370,54 @@ func (c *Common) validate(numAgents int) error {
 		return fmt.Errorf("joint_mode=cross with K=%d and %d agents makes %d joint actions per node: lower num_generations or use aligned",
 			c.NumGenerations, numAgents, pow(c.NumGenerations, numAgents))
 	}
-	return nil
+	return c.checkRollout(numAgents, 1)
+}
+
+// maxTurnResponses bounds the responses one agent samples in one turn of a rollout (see
+// Common.NumGenerations).
+const maxTurnResponses = 4096
+
+// maxLearningRate bounds every learning rate (see Common.ActorLR).
+const maxLearningRate = 1.0
+
+// checkRollout reports a rollout over turns turns whose agents would sample more than
+// maxTurnResponses responses each in one turn.
+func (c *Common) checkRollout(numAgents, turns int) error {
+	joint := c.NumGenerations // joint actions per node
+	if c.JointMode == JointCross {
+		joint = pow(c.NumGenerations, numAgents)
+	}
+	most := mulCapped(c.TasksPerUpdate, c.NumGenerations) // the first turn
+	if turns > 1 && c.Branching == BranchChains {
+		most = max(most, mulCapped(c.TasksPerUpdate, joint)) // one response per node after the root
+	} else if turns > 1 {
+		nodes := c.TasksPerUpdate
+		for range turns - 1 {
+			nodes = mulCapped(nodes, joint)
+		}
+		most = mulCapped(nodes, c.NumGenerations)
+	}
+	if most <= maxTurnResponses {
+		return nil
+	}
+	fix := "lower num_generations or tasks_per_update"
+	if turns > 1 && c.Branching == BranchTree {
+		fix += ", or use branching=chains (a tree multiplies its nodes by the joint actions per node at every turn)"
+	}
+	shape := fmt.Sprintf("joint_mode=%s, branching=%s", c.JointMode, c.Branching)
+	if turns > 1 {
+		shape += fmt.Sprintf(", %d turns", turns)
+	}
+	return fmt.Errorf("tasks_per_update=%d and num_generations=%d (%s): a rollout would sample more than %d responses per agent in one turn, one generation batch whose memory grows with it: %s",
+		c.TasksPerUpdate, c.NumGenerations, shape, maxTurnResponses, fix)
+}
+
+// mulCapped is a*b for a, b >= 1, capped at maxTurnResponses+1 (no overflow).
+func mulCapped(a, b int) int {
+	if a > maxTurnResponses/b {
+		return maxTurnResponses + 1
+	}
+	return a * b
 }
 
 // earlyTermination returns the threshold of early termination and whether it is on.
@@ -384,10 +445,12 @@ func (a *ActorCritic) validate(c *Common) error {
 		return fmt.Errorf("critic_type=%q: want v or q", a.CriticType)
 	case a.QAdvantage != QSampled && a.QAdvantage != QMean:
 		return fmt.Errorf("q_advantage=%q: want sampled or mean", a.QAdvantage)
-	case !(a.CriticLR > 0):
-		return fmt.Errorf("critic_lr=%g: want > 0", a.CriticLR)
-	case !(a.ValueLossCoef > 0):
-		return fmt.Errorf("value_loss_coef=%g: want > 0", a.ValueLossCoef)
+	case !(a.CriticLR > 0 && a.CriticLR < maxLearningRate):
+		return fmt.Errorf("critic_lr=%g: want a learning rate in (0, %g): AdamW moves each weight by about it per step", a.CriticLR, maxLearningRate)
+	case c.WeightDecay*a.CriticLR >= 1:
+		return fmt.Errorf("weight_decay=%g with critic_lr=%g: each step multiplies the weights by 1 - lr x weight_decay, so the product must be below 1: lower weight_decay (default 0.01)", c.WeightDecay, a.CriticLR)
+	case !(a.ValueLossCoef > 0) || math.IsInf(a.ValueLossCoef, 0):
+		return fmt.Errorf("value_loss_coef=%g: want a finite number > 0", a.ValueLossCoef)
 	case a.AdvantageNormalization != NormZScore && a.AdvantageNormalization != NormNone:
 		return fmt.Errorf("advantage_normalization=%q: want zscore or none", a.AdvantageNormalization)
 	case a.CriticWarmup < 0:
@@ -396,7 +459,7 @@ func (a *ActorCritic) validate(c *Common) error {
 		return fmt.Errorf("targets=%q: want td0, nstep or gae", a.Targets)
 	case a.NSteps < 1:
 		return fmt.Errorf("n_steps=%d: want >= 1", a.NSteps)
-	case a.Lambda < 0 || a.Lambda > 1:
+	case !(a.Lambda >= 0 && a.Lambda <= 1):
 		return fmt.Errorf("lambda=%g: want a value in [0, 1]", a.Lambda)
 	case a.CriticType == CriticQ && a.Targets != TargetsTD0:
 		return fmt.Errorf("critic_type=q supports targets=td0 only, got %q", a.Targets)
@@ -436,8 +499,8 @@ func (c *DCConfig) Validate(numAgents int) error {
 	if err := c.ActorCritic.validate(&c.Common); err != nil {
 		return fmt.Errorf("dc config: %w", err)
 	}
-	if c.ValueClip < 0 {
-		return fmt.Errorf("dc config: value_clip=%g: want >= 0", c.ValueClip)
+	if !(c.ValueClip >= 0) || math.IsInf(c.ValueClip, 0) {
+		return fmt.Errorf("dc config: value_clip=%g: want a finite number >= 0", c.ValueClip)
 	}
 	return nil
 }

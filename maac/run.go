@@ -305,7 +305,14 @@ func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, Algorithm, error
 			common.NoEarlyTermination = true
 		}
 	}
-	return cfg, env, algo, sc.Validate(spec.NumAgents)
+	if err := sc.Validate(spec.NumAgents); err != nil {
+		return cfg, env, algo, err
+	}
+	// Validate bounds the first turn; the env's turns grow a tree.
+	if err := common.checkRollout(spec.NumAgents, spec.MaxTurns); err != nil {
+		return cfg, env, algo, fmt.Errorf("%s config: env %s: %w", algo.Section, spec.Name, err)
+	}
+	return cfg, env, algo, nil
 }
 
 func build(cfg RunConfig, env envs.Env) (*Trainer, error) {

@@ -145,14 +145,15 @@ func (t *Trainer) Step() (Metrics, error) { return t.StepContext(context.Backgro
 
 // StepContext is Step that gives up when ctx is cancelled during the rollout, before any weight
 // changed: the trainer is then exactly as after the previous update (and a warm start, once
-// done, stays done), and the error is ctx's.
+// done, stays done), and the error is ctx's. NaN or infinite numbers stop the update with a
+// *DivergedError before any hook runs.
 func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 	m := Metrics{}
 	if t.update == 0 && t.common.WarmStartSteps > 0 && !t.warmStarted {
 		warm := time.Now()
 		losses, err := t.WarmStart(t.common.WarmStartSteps)
 		if err != nil {
-			return nil, err
+			return nil, t.diverged(err)
 		}
 		m[MetricWarmStartLossFirst], m[MetricWarmStartLossLast] = losses[0], losses[len(losses)-1]
 		m[MetricTimeWarmStart] = time.Since(warm).Seconds()
@@ -163,16 +164,16 @@ func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 		return nil, ctx.Err()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("update %d: %w", t.update+1, err)
+		return nil, t.diverged(fmt.Errorf("update %d: %w", t.update+1, err))
 	}
 	if t.common.KLBeta > 0 {
 		if err := t.klPenalty(r, m); err != nil {
-			return nil, fmt.Errorf("update %d: %w", t.update+1, err)
+			return nil, t.diverged(fmt.Errorf("update %d: %w", t.update+1, err))
 		}
 	}
 	treeReturns(r, t.common.Gamma)
 	if err := t.algo.update(t, r, m); err != nil {
-		return nil, fmt.Errorf("update %d (%s): %w", t.update+1, t.info.Name, err)
+		return nil, t.diverged(fmt.Errorf("update %d (%s): %w", t.update+1, t.info.Name, err))
 	}
 	for i, actor := range t.actors {
 		steps, err := actor.Steps()

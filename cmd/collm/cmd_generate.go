@@ -22,7 +22,7 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("generate", stderr)
 	modelFlag := fs.String("model", "tiny", "HF model directory (config.json + safetensors + tokenizer.json) or preset: tiny, small (random weights)")
 	prompt := fs.String("prompt", "", "prompt text (required)")
-	maxNew := fs.Int("max-new", 64, "maximum number of new tokens")
+	maxNew := fs.Int("max-new", 64, "maximum number of new tokens: the prompt's tokens plus these must fit the model's context (max_position_embeddings: 256 for tiny, 512 for small)")
 	temperature := fs.Float64("temperature", 0, "sampling temperature; 0 = greedy")
 	topP := fs.Float64("top-p", 0, "nucleus sampling mass in (0,1]; 0 = off")
 	topK := fs.Int("top-k", 0, "keep the K most likely tokens; 0 = off")
@@ -62,6 +62,10 @@ func runGenerate(args []string, stdout, stderr io.Writer) error {
 	tok, err := lm.TokenizerFor(*modelFlag)
 	if err != nil {
 		return err
+	}
+	if n, ctx := len(tok.Encode(*prompt)), m.Config.MaxPositionEmbeddings; *maxNew > ctx-n {
+		return usageErrorf("--max-new %d: the prompt's %d tokens plus the new ones exceed the model's context of %d tokens (max_position_embeddings): use --max-new %d or less",
+			*maxNew, n, ctx, max(ctx-n, 0))
 	}
 	out, err := m.GenerateText(tok, []string{*prompt}, cfg)
 	if err != nil {

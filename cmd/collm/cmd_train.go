@@ -127,6 +127,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "run %s: %s on %s, %d agents, %s\n", *out, trainer.Algorithm(), trainer.Env.Spec().Name, len(trainer.Agents), budget)
 	start := time.Now()
 	every := trainer.Config().SaveEvery
+	saved := trainer.Updates() // the update of the latest checkpoint, 0 for none
 	trainer.OnUpdate(func(u maac.UpdateInfo) error {
 		m := u.Metrics
 		if first, ok := m[maac.MetricWarmStartLossFirst]; ok {
@@ -139,7 +140,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s  return %.4f  episode_return %.4f  %.2fs\n",
 			progress, m[maac.MetricReturnMean], m[maac.MetricEpisodeReturnMean], m[maac.MetricTimeUpdate])
 		if u.Update%every == 0 {
-			return trainer.SaveCheckpoint(rd.CheckpointPath())
+			if err := trainer.SaveCheckpoint(rd.CheckpointPath()); err != nil {
+				return err
+			}
+			saved = u.Update
 		}
 		return nil
 	})
@@ -150,6 +154,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		trainErr = trainer.TrainToEnvSteps(ctx, *envSteps)
 	} else {
 		trainErr = trainer.Train(ctx, *updates-trainer.Updates())
+	}
+	var diverged *maac.DivergedError
+	if errors.As(trainErr, &diverged) {
+		if saved == 0 {
+			return fmt.Errorf("%w; no checkpoint was saved before (one every %d updates)", trainErr, every)
+		}
+		return fmt.Errorf("%w; the checkpoint of update %d (%s) is the last good state", trainErr, saved, rd.CheckpointPath())
 	}
 	if trainErr != nil && !errors.Is(trainErr, context.Canceled) {
 		return trainErr

@@ -42,6 +42,10 @@
 // without updating (gradient-variance measurements). [Model.AddLoRA] freezes the backbone and
 // adds PEFT-named adapters; [Model.MergeLoRA] folds them back.
 //
+// NaN or infinite numbers are a [*NonFiniteError] naming the model's scope and where they are:
+// logits met by Generate, a loss or gradient met by Step or Gradient, weights a Step produced
+// (checked on the device) and tensors of a checkpoint read by Load.
+//
 // # The go backend trap
 //
 // The pure Go backend embeds variables as constants into graphs that are not marked as training,

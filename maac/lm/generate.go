@@ -22,9 +22,12 @@ type TextCodec interface {
 
 // GenerateConfig controls sampling. The zero value samples greedily up to 64 tokens.
 type GenerateConfig struct {
-	// MaxNewTokens caps the response length. Default 64.
+	// MaxNewTokens caps the response length. Default 64. The longest prompt plus MaxNewTokens
+	// must fit the model's context (Config.MaxPositionEmbeddings), which Generate checks before
+	// allocating the KV cache.
 	MaxNewTokens int
-	// Temperature divides the logits before sampling; 0 means greedy (argmax).
+	// Temperature divides the logits before sampling; 0 means greedy (argmax). It must be
+	// finite.
 	Temperature float64
 	// TopK keeps the K most likely tokens; 0 keeps all.
 	TopK int
@@ -53,8 +56,8 @@ func (c GenerateConfig) Validate() error {
 	switch {
 	case c.MaxNewTokens < 0:
 		return fmt.Errorf("lm generate: MaxNewTokens must be >= 0, got %d", c.MaxNewTokens)
-	case c.Temperature < 0 || math.IsNaN(c.Temperature):
-		return fmt.Errorf("lm generate: Temperature must be >= 0 (0 = greedy), got %g", c.Temperature)
+	case c.Temperature < 0 || math.IsNaN(c.Temperature) || math.IsInf(c.Temperature, 0):
+		return fmt.Errorf("lm generate: Temperature must be a finite number >= 0 (0 = greedy), got %g", c.Temperature)
 	case c.TopK < 0:
 		return fmt.Errorf("lm generate: TopK must be >= 0 (0 = off), got %d", c.TopK)
 	case c.TopP < 0 || c.TopP > 1 || math.IsNaN(c.TopP):
@@ -166,6 +169,7 @@ func (m *Model) checkIDs(what string, row int, ids []int) error {
 
 // Generate samples one response per prompt (token ids) in one batch with a KV cache. Prompts are
 // left-padded with masks and per-row position ids, so each row gets the tokens it would get alone.
+// NaN or infinite logits (a diverged or corrupt model) stop it with a *NonFiniteError.
 func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -189,6 +193,12 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 			return nil, err
 		}
 		longest = max(longest, len(p))
+	}
+	// The KV cache holds prompt and response: past the context the model was not trained for,
+	// and a huge MaxNewTokens would allocate it before failing.
+	if ctx := m.Config.MaxPositionEmbeddings; maxNew > ctx-longest { // no overflow for a huge maxNew
+		return nil, fmt.Errorf("lm generate: the longest prompt (%d tokens) plus MaxNewTokens (%d) exceeds the model's context of %d tokens (max_position_embeddings): lower MaxNewTokens to at most %d or shorten the prompt",
+			longest, maxNew, ctx, max(ctx-longest, 0))
 	}
 	stop := map[int]bool{}
 	for _, id := range cfg.StopTokens {
@@ -256,7 +266,10 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 			if done[b] {
 				continue
 			}
-			id, lp, slp := sampleToken(rows[b], cfg, rngs[b])
+			id, lp, slp, err := sampleToken(rows[b], cfg, rngs[b])
+			if err != nil {
+				return nil, &NonFiniteError{Scope: m.Scope, What: fmt.Sprintf("logits (%v, row %d, new token %d)", err, b, step)}
+			}
 			s := &samples[b]
 			s.Tokens = append(s.Tokens, id)
 			s.LogProbs = append(s.LogProbs, lp)
@@ -342,8 +355,12 @@ func (m *Model) decodeGraph() model.CanonicalExecGraphFn {
 }
 
 // sampleToken picks the next token from one row of logits and returns it with its log-prob under
-// the temperature-1 softmax and under the sampling distribution.
-func sampleToken(logits []float32, cfg GenerateConfig, rng *rand.Rand) (id int, logProb, sampleLogProb float64) {
+// the temperature-1 softmax and under the sampling distribution. Non-finite logits (a diverged
+// or corrupt model) are an error naming the first bad value.
+func sampleToken(logits []float32, cfg GenerateConfig, rng *rand.Rand) (id int, logProb, sampleLogProb float64, err error) {
+	if i := firstNonFinite(logits); i >= 0 {
+		return 0, 0, 0, fmt.Errorf("%g at token id %d", logits[i], i)
+	}
 	lsm := logSoftmax64(logits, 1)
 	if cfg.Temperature == 0 {
 		best := 0
@@ -352,7 +369,7 @@ func sampleToken(logits []float32, cfg GenerateConfig, rng *rand.Rand) (id int, 
 				best = i
 			}
 		}
-		return best, lsm[best], 0
+		return best, lsm[best], 0, nil
 	}
 	lt := logSoftmax64(logits, cfg.Temperature)
 	order := make([]int, 0, len(lt))
@@ -408,22 +425,24 @@ func sampleToken(logits []float32, cfg GenerateConfig, rng *rand.Rand) (id int, 
 			break
 		}
 	}
-	return id, lsm[id], lt[id] - math.Log(total)
+	return id, lsm[id], lt[id] - math.Log(total), nil
 }
 
-// logSoftmax64 returns log softmax(logits/temperature) in float64.
+// logSoftmax64 returns log softmax(logits/temperature) in float64 for finite logits. The maximum
+// is subtracted before dividing, so a tiny temperature sends the other logits to -Inf instead of
+// overflowing them all to +Inf (and NaN).
 func logSoftmax64(logits []float32, temperature float64) []float64 {
 	out := make([]float64, len(logits))
-	mx := math.Inf(-1)
-	for i, v := range logits {
-		out[i] = float64(v) / temperature
-		mx = math.Max(mx, out[i])
+	top := math.Inf(-1)
+	for _, v := range logits {
+		top = math.Max(top, float64(v))
 	}
 	sum := 0.0
-	for _, v := range out {
-		sum += math.Exp(v - mx)
+	for i, v := range logits {
+		out[i] = (float64(v) - top) / temperature
+		sum += math.Exp(out[i])
 	}
-	lse := mx + math.Log(sum)
+	lse := math.Log(sum)
 	for i := range out {
 		out[i] -= lse
 	}

@@ -209,7 +209,10 @@ func TestSampleTokenTopKTopP(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	seen := map[int]bool{}
 	for range 500 {
-		id, lp, slp := sampleToken(logits, GenerateConfig{Temperature: 1, TopK: 2}, rng)
+		id, lp, slp, err := sampleToken(logits, GenerateConfig{Temperature: 1, TopK: 2}, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
 		seen[id] = true
 		if want := logSoftmax64(logits, 1)[id]; math.Abs(lp-want) > 1e-12 {
 			t.Fatalf("behavior log-prob %g, want %g", lp, want)
@@ -229,8 +232,8 @@ func TestSampleTokenTopKTopP(t *testing.T) {
 	}
 	// Top-p 0.5: p(0) = 0.636 already reaches 0.5, so only token 0 remains.
 	for range 50 {
-		if id, _, slp := sampleToken(logits, GenerateConfig{Temperature: 1, TopP: 0.5}, rng); id != 0 || math.Abs(slp) > 1e-12 {
-			t.Fatalf("top-p 0.5 sampled %d (log-prob %g)", id, slp)
+		if id, _, slp, err := sampleToken(logits, GenerateConfig{Temperature: 1, TopP: 0.5}, rng); err != nil || id != 0 || math.Abs(slp) > 1e-12 {
+			t.Fatalf("top-p 0.5 sampled %d (log-prob %g, error %v)", id, slp, err)
 		}
 	}
 }

@@ -55,8 +55,8 @@ func (c TrainConfig) Validate() error {
 	switch {
 	case c.Name == "" || strings.Contains(c.Name, "/"):
 		return fmt.Errorf("lm trainer: Name must be a non-empty name without '/', got %q (e.g. \"agent_0\")", c.Name)
-	case !(c.LearningRate > 0):
-		return fmt.Errorf("lm trainer: LearningRate must be > 0, got %g", c.LearningRate)
+	case !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0):
+		return fmt.Errorf("lm trainer: LearningRate must be a finite number > 0, got %g", c.LearningRate)
 	case c.WeightDecay < 0:
 		return fmt.Errorf("lm trainer: WeightDecay must be >= 0, got %g", c.WeightDecay)
 	case c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
@@ -188,6 +188,9 @@ func (t *Trainer) graphFn(update bool) model.CanonicalExecGraphFn {
 		}
 		norm := Sqrt(sq)
 		outs := []*Node{loss, norm}
+		if update {
+			outs = append(outs, t.adamW(g, vars, values, grads, norm))
+		}
 		if t.cfg.ReturnGradient {
 			flat := make([]*Node, len(grads))
 			for i, gr := range grads {
@@ -195,15 +198,14 @@ func (t *Trainer) graphFn(update bool) model.CanonicalExecGraphFn {
 			}
 			outs = append(outs, Concatenate(flat, 0))
 		}
-		if update {
-			t.adamW(g, vars, values, grads, norm)
-		}
 		return append(outs, extra...)
 	}
 }
 
 // adamW applies one AdamW update (torch.optim.AdamW semantics) with optional global-norm clipping.
-func (t *Trainer) adamW(g *Graph, vars []*model.Variable, values, grads []*Node, norm *Node) {
+// It returns a [len(vars)] float32 vector, 1 where the variable's new value is all finite, 0
+// where it holds a NaN or an infinity (a step too large), checked on the device.
+func (t *Trainer) adamW(g *Graph, vars []*model.Variable, values, grads []*Node, norm *Node) *Node {
 	c := t.cfg
 	scalar := shapes.Make(dtypes.Float32)
 	stepVar := t.zeroVar(t.optPath+"/step", scalar)
@@ -216,6 +218,7 @@ func (t *Trainer) adamW(g *Graph, vars []*model.Variable, values, grads []*Node,
 	if c.MaxGradNorm > 0 {
 		clip = Min(clip, Div(Scalar(g, dtypes.Float32, c.MaxGradNorm), AddScalar(norm, 1e-6)))
 	}
+	finite := make([]*Node, len(vars))
 	for i, v := range vars {
 		gr := Mul(grads[i], clip)
 		mVar := t.zeroVar(t.optPath+v.Path()+".adam_m", v.Shape())
@@ -230,34 +233,49 @@ func (t *Trainer) adamW(g *Graph, vars []*model.Variable, values, grads []*Node,
 		if c.WeightDecay > 0 {
 			upd = Add(upd, MulScalar(w, c.WeightDecay))
 		}
-		v.SetNodeValue(Sub(w, Mul(lr, upd)))
+		nw := Sub(w, Mul(lr, upd))
+		v.SetNodeValue(nw)
+		finite[i] = ReduceAllMin(ConvertDType(IsFinite(nw), dtypes.Float32))
 	}
+	return Stack(finite, 0)
 }
 
-func (t *Trainer) run(e *model.Exec, inputs []any) (StepResult, error) {
+func (t *Trainer) run(e *model.Exec, update bool, inputs []any) (StepResult, error) {
 	outs, err := e.Exec(inputs...)
 	if err != nil {
 		return StepResult{}, fmt.Errorf("lm trainer %q: %w", t.cfg.Name, err)
 	}
 	r := StepResult{Loss: float64(tensors.ToScalar[float32](outs[0])), GradNorm: float64(tensors.ToScalar[float32](outs[1]))}
 	outs = outs[2:]
+	var finite []float32
+	if update {
+		finite = tensors.MustCopyFlatData[float32](outs[0])
+		outs = outs[1:]
+	}
 	if t.cfg.ReturnGradient {
 		r.Gradient = tensors.MustCopyFlatData[float32](outs[0])
 		outs = outs[1:]
 	}
 	r.Extra = outs
-	if math.IsNaN(r.Loss) || math.IsNaN(r.GradNorm) {
-		return r, fmt.Errorf("lm trainer %q: loss or gradient is NaN (loss %g, grad norm %g)", t.cfg.Name, r.Loss, r.GradNorm)
+	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) || math.IsNaN(r.GradNorm) || math.IsInf(r.GradNorm, 0) {
+		return r, &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("loss or gradient in optimizer %q (loss %g, gradient norm %g)", t.cfg.Name, r.Loss, r.GradNorm)}
+	}
+	for i, f := range finite {
+		if f == 0 {
+			return r, &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("weights in %s after a step of optimizer %q (a step too large)", t.vars[i].Path(), t.cfg.Name)}
+		}
 	}
 	return r, nil
 }
 
-// Step computes the loss and gradient for inputs and applies one AdamW update.
-func (t *Trainer) Step(inputs ...any) (StepResult, error) { return t.run(t.step, inputs) }
+// Step computes the loss and gradient for inputs and applies one AdamW update. NaN or infinite
+// numbers in the loss, the gradient or the updated weights are a *NonFiniteError; the update
+// has then been applied, so the caller must not keep the weights.
+func (t *Trainer) Step(inputs ...any) (StepResult, error) { return t.run(t.step, true, inputs) }
 
 // Gradient computes the loss and gradient without changing any variable (e.g. per micro-batch,
 // for gradient-variance measurements).
-func (t *Trainer) Gradient(inputs ...any) (StepResult, error) { return t.run(t.grad, inputs) }
+func (t *Trainer) Gradient(inputs ...any) (StepResult, error) { return t.run(t.grad, false, inputs) }
 
 // Variables lists the trained variables in gradient order (valid after the first call).
 func (t *Trainer) Variables() []*model.Variable { return t.vars }

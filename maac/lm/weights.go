@@ -100,7 +100,8 @@ func toSafetensor(name string, t *tensors.Tensor, torchDType string) *safetensor
 	return safetensors.FromFloat32(name, shape, data)
 }
 
-// fromSafetensor converts a checkpoint tensor to a float32 tensor, checking its shape.
+// fromSafetensor converts a checkpoint tensor to a float32 tensor, checking its shape and that
+// every value is finite: NaN weights would only surface later as NaN logits.
 func fromSafetensor(st *safetensors.Tensor, want []int) (*tensors.Tensor, error) {
 	if !equalInts(st.Shape, want) {
 		return nil, fmt.Errorf("tensor %q has shape %v, the config needs %v", st.Name, st.Shape, want)
@@ -108,6 +109,9 @@ func fromSafetensor(st *safetensors.Tensor, want []int) (*tensors.Tensor, error)
 	data, err := st.Float32s()
 	if err != nil {
 		return nil, fmt.Errorf("tensor %q: %w", st.Name, err)
+	}
+	if i := firstNonFinite(data); i >= 0 {
+		return nil, &NonFiniteError{What: fmt.Sprintf("weights in tensor %q (%g at flat index %d): the checkpoint was saved from a diverged run or is corrupt", st.Name, data[i], i)}
 	}
 	return tensors.FromFlatDataAndDimensions(data, want...), nil
 }
