@@ -245,9 +245,12 @@ func New(cfg Config) (*Sandbox, error) {
 			return s, nil
 		}
 		why := fmt.Sprintf("%s mode failed: ", m)
-		if err != nil {
+		switch {
+		case err != nil:
 			why += err.Error()
-		} else {
+		case res.Signal == 0 && len(res.Stderr) == 0 && len(res.Stdout) == 0:
+			why += fmt.Sprintf("%s exited with status %d and no output: is it a Python 3 interpreter?", s.cfg.Python, res.ExitCode)
+		default:
 			why += fmt.Sprintf("probe exit=%d signal=%v stderr=%q", res.ExitCode, res.Signal, truncate(string(res.Stderr), 300))
 		}
 		notes = append(notes, why)
@@ -363,13 +366,14 @@ func (s *Sandbox) Start(job Job) (*Process, error) {
 	return s.start(job, job.Timeout)
 }
 
-func (s *Sandbox) start(job Job, timeout time.Duration) (p *Process, err error) {
+func (s *Sandbox) start(job Job, timeout time.Duration) (_ *Process, err error) {
 	for name := range job.Files {
 		if name == "" || name == "main.py" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
 			return nil, fmt.Errorf("sandbox: Job.Files name %q: want a plain file name other than main.py", name)
 		}
 	}
-	p = &Process{sb: s, repDone: make(chan struct{})}
+	// p is not the named result: an error return sets that to nil before the cleanup runs.
+	p := &Process{sb: s, repDone: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			p.runCleanup()

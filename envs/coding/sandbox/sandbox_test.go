@@ -284,6 +284,16 @@ func TestConfigValidate(t *testing.T) {
 	if _, err := New(Config{Python: "/nonexistent/python"}); err == nil || !strings.Contains(err.Error(), "Config.Python") {
 		t.Errorf("missing interpreter: got %v", err)
 	}
+	// Interpreters that do not start, or are not Python: errors, no panic.
+	garbage := filepath.Join(t.TempDir(), "python3")
+	if err := os.WriteFile(garbage, []byte("\x00\x01not a program"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, python := range []string{garbage, "/bin/false"} {
+		if _, err := New(Config{Python: python}); err == nil || !strings.Contains(err.Error(), python) {
+			t.Errorf("interpreter %s: got %v, want an error naming it", python, err)
+		}
+	}
 }
 
 // TestFilesystemBoundary: in the namespace modes a program sees a minimal read-only root with
