@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 
@@ -88,56 +87,15 @@ func OpenOrCreateRun(name string, cfg maac.RunConfig) (*maac.Trainer, *maac.RunD
 
 // configDiff lists the settings whose values differ between a stored config.json and cfg.
 func configDiff(stored []byte, cfg maac.RunConfig) []string {
-	var a, b any
-	current, _ := json.Marshal(cfg)
-	if json.Unmarshal(stored, &a) != nil || json.Unmarshal(current, &b) != nil {
-		return []string{"config.json is unreadable"}
+	current, err := json.Marshal(cfg)
+	if err != nil {
+		return []string{"the settings do not encode: " + err.Error()}
 	}
-	fa, fb := map[string]string{}, map[string]string{}
-	flatten("", a, fa)
-	flatten("", b, fb)
-	// Neither is a training setting: the checkpoint cadence may change on a resume, and the
-	// hash is computed when config.json is written.
-	for _, k := range []string{"save_every", "settings_sha256"} {
-		delete(fa, k)
-		delete(fb, k)
+	diff, err := maac.ConfigDiff(stored, current)
+	if err != nil {
+		return []string{"config.json is unreadable: " + err.Error()}
 	}
-	var diff []string
-	for k, v := range fb {
-		if fa[k] != v {
-			diff = append(diff, fmt.Sprintf("%s: stored %s, given %s", k, orNone(fa[k]), v))
-		}
-	}
-	for k, v := range fa {
-		if _, ok := fb[k]; !ok {
-			diff = append(diff, fmt.Sprintf("%s: stored %s, given none", k, v))
-		}
-	}
-	sort.Strings(diff)
 	return diff
-}
-
-func flatten(prefix string, v any, out map[string]string) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, x := range v {
-			flatten(strings.TrimPrefix(prefix+"."+k, "."), x, out)
-		}
-	case []any:
-		for i, x := range v {
-			flatten(fmt.Sprintf("%s[%d]", prefix, i), x, out)
-		}
-	default:
-		data, _ := json.Marshal(v)
-		out[prefix] = string(data)
-	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }
 
 // ListRuns returns the names of the runs in RunsDir.

@@ -196,7 +196,7 @@ func TestOpenOrCreateRunRejectsOtherSettings(t *testing.T) {
 	other := cfg
 	other.MC = &maac.MCConfig{Common: maac.Common{MaxNewTokens: 2}}
 	_, _, err = OpenOrCreateRun("r", other)
-	if err == nil || !strings.Contains(err.Error(), "mc.max_new_tokens: stored 1, given 2") {
+	if err == nil || !strings.Contains(err.Error(), "mc.max_new_tokens 1 -> 2") {
 		t.Fatalf("other settings: err = %v", err)
 	}
 }

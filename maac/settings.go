@@ -109,6 +109,23 @@ func checkSettings(dir string, data []byte) error {
 		dir, strings.Join(settingsDiff(orig, current), ", "), origPath)
 }
 
+// ConfigDiff lists the settings that differ between two config.json texts, by dotted path and
+// sorted (`env "toy-coord" -> "writing-mini"`); the version, the checkpoint cadence and the
+// settings hash are not settings.
+func ConfigDiff(from, to []byte) ([]string, error) {
+	a, err := parseSettings(from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := parseSettings(to)
+	if err != nil {
+		return nil, err
+	}
+	delete(a, "settings_sha256")
+	delete(b, "settings_sha256")
+	return settingsDiff(a, b), nil
+}
+
 // settingsDiff lists the settings that differ between two config.json contents, by dotted path:
 // `env "toy-coord" -> "writing-mini"`, `mc.actor_lr 0.001 -> 0.01`, `cc.top_k (unset) -> 5`.
 func settingsDiff(from, to map[string]any) []string {
