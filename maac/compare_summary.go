@@ -54,6 +54,10 @@ type SummaryRow struct {
 	// GradRelativeVarianceMean is the mean over seeds, updates and agents of the measured
 	// relative gradient variance (null when the measurement was off).
 	GradRelativeVarianceMean *float64 `json:"grad_relative_variance_mean"`
+	// GradRelativeVarianceMedian is the median of the same measurements. The mean is dominated
+	// by updates whose mean gradient nearly vanishes (a converged policy, or advantages that
+	// are all about 0), where the ratio explodes; the median is the typical update.
+	GradRelativeVarianceMedian *float64 `json:"grad_relative_variance_median"`
 	// WallS is the mean wall time of a run, in seconds.
 	WallS float64 `json:"wall_s"`
 	// VsFirst compares the final returns with those of the first algorithm under the same
@@ -114,7 +118,7 @@ func SummarizeCompare(dir string) (*CompareSummary, error) {
 		}
 		first[ConditionName(cond)] = rows[ConditionName(cond)+"/"+spec.Algorithms[0]]
 	}
-	gradVar := map[*SummaryRow][]float64{}
+	gradVar, gradVarAll := map[*SummaryRow][]float64{}, map[*SummaryRow][]float64{}
 	for _, run := range runs {
 		ms, err := ReadMetrics(filepath.Join(run.Dir, "metrics.jsonl"))
 		if errors.Is(err, os.ErrNotExist) || (err == nil && len(ms) == 0) {
@@ -139,6 +143,7 @@ func SummarizeCompare(dir string) (*CompareSummary, error) {
 		row.WallS += rs.wall
 		if rs.hasGradVar {
 			gradVar[row] = append(gradVar[row], rs.gradVar)
+			gradVarAll[row] = append(gradVarAll[row], rs.gradVars...)
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -153,8 +158,8 @@ func SummarizeCompare(dir string) (*CompareSummary, error) {
 		row.OptimizerStepsMean /= n
 		row.WallS /= n
 		if gv := gradVar[row]; len(gv) > 0 {
-			m := meanOf(gv)
-			row.GradRelativeVarianceMean = &m
+			m, med := meanOf(gv), medianOf(gradVarAll[row])
+			row.GradRelativeVarianceMean, row.GradRelativeVarianceMedian = &m, &med
 		}
 	}
 	for _, row := range sum.Rows {
@@ -180,6 +185,7 @@ type runSummary struct {
 	stepsTo          []*int
 	optimizerSteps   float64
 	gradVar, wall    float64
+	gradVars         []float64 // every measurement of the relative gradient variance
 	hasGradVar       bool
 }
 
@@ -215,6 +221,7 @@ func summarizeRun(ms []Metrics, budget int, thresholds []float64) runSummary {
 			if strings.HasPrefix(k, "grad/agent/") && strings.HasSuffix(k, "/relative_variance") && !math.IsInf(v, 0) && !math.IsNaN(v) {
 				gradSum += v
 				gradN++
+				rs.gradVars = append(rs.gradVars, v)
 			}
 		}
 	}
@@ -253,7 +260,7 @@ func (s *CompareSummary) write(dir string) error {
 	for _, th := range s.Spec.Thresholds {
 		header = append(header, fmt.Sprintf("steps_to_%g", th), fmt.Sprintf("reached_%g", th))
 	}
-	header = append(header, "optimizer_steps_mean", "grad_relative_variance_mean", "wall_s", "vs_first", "diff_mean", "diff_ci95_lo", "diff_ci95_hi", "p_value")
+	header = append(header, "optimizer_steps_mean", "grad_relative_variance_mean", "grad_relative_variance_median", "wall_s", "vs_first", "diff_mean", "diff_ci95_lo", "diff_ci95_hi", "p_value")
 	w.Write(header)
 	for _, r := range s.Rows {
 		rec := []string{ConditionName(r.Condition), r.Algo, joinNumbers(r.Seeds), joinNumbers(r.EnvSteps),
@@ -268,11 +275,11 @@ func (s *CompareSummary) write(dir string) error {
 			}
 			rec = append(rec, strings.Join(steps, ";"), fmt.Sprint(st.Reached))
 		}
-		gv := ""
+		gv, gvMedian := "", ""
 		if r.GradRelativeVarianceMean != nil {
-			gv = num(*r.GradRelativeVarianceMean)
+			gv, gvMedian = num(*r.GradRelativeVarianceMean), num(*r.GradRelativeVarianceMedian)
 		}
-		rec = append(rec, num(r.OptimizerStepsMean), gv, num(r.WallS))
+		rec = append(rec, num(r.OptimizerStepsMean), gv, gvMedian, num(r.WallS))
 		if d := r.VsFirst; d != nil {
 			rec = append(rec, d.Baseline, num(d.Mean), num(d.CI95[0]), num(d.CI95[1]), num(d.PValue))
 		} else {
@@ -292,6 +299,19 @@ func joinNumbers[T any](xs []T) string {
 		parts[i] = fmt.Sprint(x)
 	}
 	return strings.Join(parts, ";")
+}
+
+// medianOf is the median of xs (which it sorts), 0 for none.
+func medianOf(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 func meanOf(xs []float64) float64 {

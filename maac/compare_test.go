@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -165,7 +166,7 @@ func TestCompare(t *testing.T) {
 		if lo, hi := r.FinalReturnCI95[0], r.FinalReturnCI95[1]; !(lo <= r.FinalReturnMean && r.FinalReturnMean <= hi) {
 			t.Errorf("%s: final return %v outside [%v, %v]", r.Algo, r.FinalReturnMean, lo, hi)
 		}
-		if r.OptimizerStepsMean <= 0 || r.GradRelativeVarianceMean == nil || len(r.StepsTo) != 2 {
+		if r.OptimizerStepsMean <= 0 || r.GradRelativeVarianceMean == nil || r.GradRelativeVarianceMedian == nil || len(r.StepsTo) != 2 {
 			t.Errorf("%s: optimizer steps %v, grad variance %v, steps_to %v", r.Algo, r.OptimizerStepsMean, r.GradRelativeVarianceMean, r.StepsTo)
 		}
 		if (r.Algo == "magrpo") != (r.VsFirst != nil) {
@@ -261,6 +262,19 @@ func TestCompareStatusHeadline(t *testing.T) {
 	} {
 		if got := tc.status.Headline(); got != tc.want {
 			t.Errorf("Headline() = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+func TestMedianOf(t *testing.T) {
+	for _, tc := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}, {[]float64{1e12, 4, 4.2}, 4.2},
+	} {
+		if got := medianOf(slices.Clone(tc.xs)); got != tc.want {
+			t.Errorf("medianOf(%v) = %g, want %g", tc.xs, got, tc.want)
 		}
 	}
 }

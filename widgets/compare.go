@@ -259,7 +259,7 @@ func CompareSummaryHTML(sum *maac.CompareSummary) string {
 	for _, th := range sum.Spec.Thresholds {
 		fmt.Fprintf(&b, "<th>env steps to %g (reached)</th>", th)
 	}
-	b.WriteString("<th>optimizer steps</th><th>rel. grad. variance</th><th>wall s</th><th>vs first: diff [95% CI], p</th></tr>\n")
+	b.WriteString("<th>optimizer steps</th><th>rel. grad. variance: median (mean)</th><th>wall s</th><th>vs first: diff [95% CI], p</th></tr>\n")
 	for _, r := range sum.Rows {
 		fmt.Fprintf(&b, "<tr><td>%s</td><td>%s</td><td>%d</td><td>%.3f [%.3f, %.3f]</td><td>%.3f</td>",
 			escape(maac.ConditionName(r.Condition)), escape(r.Algo), len(r.Seeds), r.FinalReturnMean, r.FinalReturnCI95[0], r.FinalReturnCI95[1], r.AUCMean)
@@ -276,7 +276,7 @@ func CompareSummaryHTML(sum *maac.CompareSummary) string {
 		}
 		gv := "-"
 		if r.GradRelativeVarianceMean != nil {
-			gv = fmt.Sprintf("%.3g", *r.GradRelativeVarianceMean)
+			gv = fmt.Sprintf("%.3g (%.3g)", *r.GradRelativeVarianceMedian, *r.GradRelativeVarianceMean)
 		}
 		vs := ""
 		if d := r.VsFirst; d != nil {
