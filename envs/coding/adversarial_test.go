@@ -87,6 +87,32 @@ if os.fork() == 0:
 		{"write outside the scratch", auxAdd, wrong(fmt.Sprintf("for p in [%q, '/run/lock/%s', '/usr/%s', '/%s']:\n    try:\n        open(p, 'w').write('x')\n    except OSError:\n        pass", filepath.Join(os.TempDir(), marker), marker, marker, marker))},
 		{"delete the working directory and fill the scratch", auxAdd, wrong("import os, shutil\nshutil.rmtree(os.getcwd(), ignore_errors=True)\ntry:\n    for i in range(100000):\n        open('/tmp/f%d' % i, 'w').write('x' * 4096)\nexcept OSError:\n    pass")},
 		{"background process", auxAdd, wrong("import subprocess\nsubprocess.Popen(['sleep', '4322.5'], start_new_session=True)")},
+		{"queue a fake submission and answers for the next program", auxAdd, wrong(`import os, json
+fake = json.dumps({"nonce": "x", "entry": "add3", "program": "def add3(a, b, c):\n    return 999\n"}) + "\n"
+fake += "".join(json.dumps({"id": i, "args": [1, 2, 3], "kwargs": {"d": []}}) + "\n" for i in range(1, 9))
+for fd in os.listdir('/proc/self/fd'):
+    try:
+        with open('/proc/self/fd/' + fd, 'w') as f:
+            f.write(fake)
+    except OSError:
+        pass`)},
+		{"pre-written ended, ready and answer lines with the nonce", auxAdd, wrong(`import os, sys, json
+nonce = None
+f = sys._getframe()
+while f is not None:
+    sub = f.f_locals.get('sub')
+    if isinstance(sub, dict) and 'nonce' in sub:
+        nonce = sub['nonce']
+    f = f.f_back
+lines = "".join(json.dumps(m) + "\n" for m in [{"op": "ended", "nonce": nonce}, {"op": "ready", "nonce": nonce}] + [{"id": i, "nonce": nonce, "value": 6} for i in range(1, 30)])
+for fd in range(3, 64):
+    try:
+        os.write(fd, lines.encode())
+    except OSError:
+        pass`)},
+		{"stop the parent", auxAdd, wrong("import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)")},
+		{"kill the parent", auxAdd, wrong("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")},
+		{"ptrace the parent", auxAdd, wrong("import ctypes, os\nlibc = ctypes.CDLL(None)\nassert libc.ptrace(16, os.getppid(), 0, 0) != 0\nopen('/proc/%d/mem' % os.getppid(), 'rb')")},
 		{"network", auxAdd, wrong("import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=1)")},
 		// Programs that only fail.
 		{"infinite loop", auxAdd, wrong("while True:\n    pass")},

@@ -46,9 +46,15 @@
 // between tests as in HumanEval's check(). TestForgedRewardsAndEscapes holds the hostile
 // programs this stops.
 //
-// Every submission gets a fresh candidate sandbox (started ahead of need, so that one is
-// usually waiting), so nothing one submission does reaches the next. A failure of the judge
-// itself (a sandbox that does not start, a judge process that dies) is retried once and then
+// Nothing one submission does reaches the next: each is loaded in a forked process with a fresh
+// working directory. Where the sandbox has a PID namespace and an unprivileged uid (root mode),
+// candidate.py serves submission after submission: after each it kills every other process of
+// its sandbox, empties the scratch space and drops unread input, and it is not dumpable (the
+// programs, same uid, can neither trace it nor open its memory or descriptors); judge.go
+// accepts only lines with the submission's random nonce, which no earlier program knew.
+// Elsewhere every submission gets a fresh sandbox, started ahead of need.
+//
+// A failure of the judge itself (a sandbox that does not start, a judge process that dies) is retried once and then
 // returned as an error, never scored as the model's failure; Step's info reports
 // judge_retries. judge_error is a submission that hit the judge's wall-clock limit (its
 // unreported tests count as failed).

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,9 +92,9 @@ func (c JudgeConfig) Validate() error {
 type Judge struct {
 	cfg   JudgeConfig
 	sb    *sandbox.Sandbox
-	sem   chan struct{}         // one slot per concurrent run
-	idle  chan *judgeServer     // persistent servers waiting for a job
-	cands chan *sandbox.Process // started candidate processes waiting for a submission
+	sem   chan struct{}     // one slot per concurrent run
+	idle  chan *judgeServer // persistent servers waiting for a job
+	cands chan *candProc    // started candidate processes waiting for a submission
 }
 
 // NewJudge builds the sandbox (probing the isolation available here) and the judge.
@@ -108,7 +110,7 @@ func NewJudge(cfg JudgeConfig) (*Judge, error) {
 		return nil, err
 	}
 	return &Judge{cfg: cfg, sb: sb, sem: make(chan struct{}, cfg.Workers), idle: make(chan *judgeServer, cfg.Workers),
-		cands: make(chan *sandbox.Process, cfg.Workers)}, nil
+		cands: make(chan *candProc, cfg.Workers)}, nil
 }
 
 // Sandbox returns the judge's sandbox (for its Isolation report).
@@ -367,7 +369,12 @@ func (j *Judge) putServer(s *judgeServer, healthy bool) {
 	s.close()
 }
 
-func (s *judgeServer) close() { stopProcess(s.p) }
+func (s *judgeServer) close() {
+	s.p.Kill()
+	s.p.Stdin.Close()
+	s.p.Wait()
+	s.p.Channel.Close()
+}
 
 // maxLine bounds one line from judge.py or the candidate (a test's answer included).
 const maxLine = 8 << 20
@@ -477,62 +484,71 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	}
 }
 
-// candidate is the untrusted side of one submission: candidate.py running the program in its
-// own sandbox, started at the first test and again after a test that killed it. Everything it
-// answers is relayed as data, so the worst it can do is fail its own tests.
+// candidate is the untrusted side of one submission: a candidate.py process holding the
+// program in its own sandbox, loaded at the first test and again after a test that killed it.
+// Everything it answers is relayed as data, so the worst it can do is fail its own tests.
 type candidate struct {
 	j              *Judge
 	program, entry string
-	p              *sandbox.Process
-	out            *bufio.Reader
+	cp             *candProc
+	nonce          string    // the submission's: lines without it come from earlier programs
+	loaded         bool      // a process of cp holds the program and answers calls
 	deadline       time.Time // the running test's
 	// The answer every call gets instead of the program's: for the whole submission when the
 	// program failed to load, for the rest of the test after a timeout or a crash.
 	loadFailure, failure map[string]any
 }
 
-func (c *candidate) start() error {
-	p, err := c.j.takeCandidate()
-	if err != nil {
-		return err
-	}
-	sub, err := json.Marshal(map[string]string{"entry": c.entry, "program": c.program})
-	if err != nil {
-		p.Kill()
-		p.Wait()
-		return fmt.Errorf("candidate program: %w", err)
-	}
-	c.p, c.out = p, bufio.NewReaderSize(p.Channel, 64<<10)
-	if _, err := c.p.Stdin.Write(append(sub, '\n')); err != nil {
-		c.close() // its answer to the first request reports the crash
-	}
-	return nil
+// candProc is a started candidate.py waiting for submissions; reusable ones (root mode:
+// a PID namespace and an unprivileged uid) go back to the Judge's pool after each.
+type candProc struct {
+	p        *sandbox.Process
+	out      *bufio.Reader
+	reusable bool
 }
 
-// takeCandidate returns a started candidate process waiting for its submission (from the
-// pool, or started now) and starts another for the pool, so a submission rarely waits for a
-// sandbox to start.
-func (j *Judge) takeCandidate() (*sandbox.Process, error) {
-	defer func() { go j.refillCandidates() }()
+func (cp *candProc) stop() {
+	cp.p.Kill()
+	cp.p.Stdin.Close()
+	cp.p.Wait()
+	cp.p.Channel.Close()
+}
+
+// takeCandidate returns a started candidate process, from the pool or started now. A process
+// used once is replaced in the pool at once, so a submission rarely waits for a sandbox to
+// start; a reusable one returns to the pool after its submission.
+func (j *Judge) takeCandidate() (*candProc, error) {
 	select {
-	case p := <-j.cands:
-		return p, nil
+	case cp := <-j.cands:
+		if !cp.reusable {
+			go j.refillCandidates()
+		}
+		return cp, nil
 	default:
 	}
-	p, err := j.startCandidate()
+	cp, err := j.startCandidate()
 	if err != nil {
 		// A sandbox that fails to start once (fork pressure) is tried again before it counts as
 		// an infrastructure failure.
-		if p, err = j.startCandidate(); err != nil {
+		if cp, err = j.startCandidate(); err != nil {
 			return nil, fmt.Errorf("starting the candidate's sandbox: %w", err)
 		}
 	}
-	return p, nil
+	return cp, nil
 }
 
-func (j *Judge) startCandidate() (*sandbox.Process, error) {
-	return j.sb.Start(sandbox.Job{Script: candidateSrc, Channel: true, NoSite: true,
-		Files: map[string]string{"datacodec.py": datacodecSrc}})
+func (j *Judge) startCandidate() (*candProc, error) {
+	iso := j.sb.Isolation()
+	job := sandbox.Job{Script: candidateSrc, Channel: true, NoSite: true, Files: map[string]string{"datacodec.py": datacodecSrc}}
+	reusable := iso.PIDNS && iso.DropUID
+	if reusable {
+		job.Args = []string{"serve"}
+	}
+	p, err := j.sb.Start(job)
+	if err != nil {
+		return nil, err
+	}
+	return &candProc{p: p, out: bufio.NewReaderSize(p.Channel, 64<<10), reusable: reusable}, nil
 }
 
 // refillCandidates tops the pool of waiting candidate processes up by one.
@@ -540,69 +556,97 @@ func (j *Judge) refillCandidates() {
 	if len(j.cands) == cap(j.cands) {
 		return
 	}
-	p, err := j.startCandidate()
+	cp, err := j.startCandidate()
 	if err != nil {
 		return // takeCandidate starts one itself, and reports a failure
 	}
+	j.putCandidate(cp)
+}
+
+func (j *Judge) putCandidate(cp *candProc) {
 	select {
-	case j.cands <- p:
+	case j.cands <- cp:
 	default:
-		stopProcess(p)
+		cp.stop()
 	}
 }
 
-func stopProcess(p *sandbox.Process) {
-	p.Kill()
-	p.Stdin.Close()
-	p.Wait()
-	if p.Channel != nil {
-		p.Channel.Close()
-	}
-}
-
+// close ends the submission: a reusable process that ends it cleanly goes back to the pool.
 func (c *candidate) close() {
-	if c.p != nil {
-		stopProcess(c.p)
-		c.p, c.out = nil, nil
+	if c.cp == nil {
+		return
 	}
+	if c.loaded {
+		c.deadline = time.Now().Add(2 * time.Second)
+		c.exchange(map[string]string{"op": "end"}, "ended", 0)
+	}
+	if c.cp != nil && c.cp.reusable {
+		c.j.putCandidate(c.cp)
+	} else if c.cp != nil {
+		c.cp.stop()
+	}
+	c.cp, c.loaded = nil, false
 }
 
-// send writes one request (none when req is nil) and reads the answer it waits for ("ready"
-// when id is 0, else the answer to call id) before the test's deadline. A timeout or a dead
-// process ends the candidate process and returns the failure answer.
-func (c *candidate) send(req any, id int64) (reply []byte, failure map[string]any) {
+// kill stops the candidate process, whatever it is doing, and has the pool start another.
+func (c *candidate) kill() {
+	if c.cp != nil {
+		c.cp.stop()
+		go c.j.refillCandidates()
+	}
+	c.cp, c.loaded = nil, false
+}
+
+// exchange writes one request (none when req is nil) and reads the answer it waits for, with
+// the submission's nonce ("ready", "ended", or when want is empty the answer to call id),
+// before the test's deadline. A timeout or a dead process kills the candidate process; an
+// "ended" that was not asked for means the program's process died. Both return the failure
+// answer for the judge.
+func (c *candidate) exchange(req any, want string, id int64) (reply []byte, failure map[string]any) {
 	if req != nil {
 		data, err := json.Marshal(req)
 		if err != nil {
 			panic(err) // the requests are built here from decoded JSON
 		}
-		if _, err := c.p.Stdin.Write(append(data, '\n')); err != nil {
-			c.close()
+		if _, err := c.cp.p.Stdin.Write(append(data, '\n')); err != nil {
+			c.kill()
 			return nil, map[string]any{"crash": "the program's process is gone"}
 		}
 	}
-	if err := c.p.Channel.SetReadDeadline(c.deadline); err != nil {
-		c.close()
+	if err := c.cp.p.Channel.SetReadDeadline(c.deadline); err != nil {
+		c.kill()
 		return nil, map[string]any{"crash": err.Error()}
 	}
 	for {
-		line, err := readLine(c.out)
+		line, err := readLine(c.cp.out)
 		if err != nil {
 			timedOut := errors.Is(err, os.ErrDeadlineExceeded)
-			c.close()
+			c.kill()
 			if timedOut {
 				return nil, map[string]any{"timeout": true}
 			}
 			return nil, map[string]any{"crash": "the program's process ended"}
 		}
 		var ans struct {
-			Op string `json:"op"`
-			ID *int64 `json:"id"`
+			Op     string `json:"op"`
+			ID     *int64 `json:"id"`
+			Nonce  string `json:"nonce"`
+			Broken bool   `json:"broken"`
 		}
-		if json.Unmarshal(line, &ans) != nil {
-			continue // not an answer
+		if json.Unmarshal(line, &ans) != nil || ans.Nonce != c.nonce {
+			continue // not an answer, or one from an earlier program
 		}
-		if (id == 0 && ans.Op == "ready") || (id != 0 && ans.ID != nil && *ans.ID == id) {
+		switch {
+		case ans.Op == "ended":
+			c.loaded = false
+			if ans.Broken || !c.cp.reusable {
+				c.kill()
+			}
+			if want == "ended" {
+				return line, nil
+			}
+			return nil, map[string]any{"crash": "the program's process ended"}
+		case want == "ready" && ans.Op == "ready", want == "" && ans.ID != nil && *ans.ID == id:
 			return line, nil
 		}
 	}
@@ -611,25 +655,31 @@ func (c *candidate) send(req any, id int64) (reply []byte, failure map[string]an
 // begin starts a test that must end by deadline, loading the program when no process holds it.
 func (c *candidate) begin(deadline time.Time) error {
 	c.deadline, c.failure = deadline, nil
-	if c.loadFailure != nil || c.p != nil {
+	if c.loadFailure != nil || c.loaded {
 		return nil
 	}
-	if err := c.start(); err != nil {
-		return err
+	if c.cp == nil {
+		cp, err := c.j.takeCandidate()
+		if err != nil {
+			return err
+		}
+		c.cp = cp
 	}
-	line, failure := c.send(nil, 0)
+	c.nonce = newNonce()
+	line, failure := c.exchange(map[string]string{"nonce": c.nonce, "entry": c.entry, "program": c.program}, "ready", 0)
 	if failure != nil {
 		c.failure = failure
 		return nil
 	}
+	c.loaded = true
 	var ready struct {
 		Raise string `json:"raise"`
 		Msg   string `json:"msg"`
 	}
 	if json.Unmarshal(line, &ready) == nil && ready.Raise != "" {
-		// The program does not load: every call raises what stopped it.
+		// The program does not load: every call raises what stopped it. Its process exits.
 		c.loadFailure = map[string]any{"raise": ready.Raise, "msg": ready.Msg}
-		c.close()
+		c.exchange(nil, "ended", 0)
 	}
 	return nil
 }
@@ -654,15 +704,24 @@ func (c *candidate) call(line []byte) ([]byte, error) {
 		return answer(c.loadFailure)
 	case c.failure != nil:
 		return answer(c.failure)
-	case c.p == nil:
+	case !c.loaded:
 		return answer(map[string]any{"crash": "the program's process is gone"})
 	}
-	reply, failure := c.send(map[string]any{"id": req.ID, "args": req.Args, "kwargs": req.Kwargs}, req.ID)
+	reply, failure := c.exchange(map[string]any{"id": req.ID, "args": req.Args, "kwargs": req.Kwargs}, "", req.ID)
 	if failure != nil {
 		c.failure = failure
 		return answer(failure)
 	}
 	return reply, nil
+}
+
+// newNonce is 128 random bits in hex.
+func newNonce() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return hex.EncodeToString(b[:])
 }
 
 func truncateBytes(b []byte, n int) string {
@@ -679,8 +738,8 @@ func (j *Judge) Close() {
 		select {
 		case s := <-j.idle:
 			s.close()
-		case p := <-j.cands:
-			stopProcess(p)
+		case cp := <-j.cands:
+			cp.stop()
 		default:
 			return
 		}
