@@ -81,7 +81,9 @@ func TestTutorialsRun(t *testing.T) {
 		}
 		t.Run(path, func(t *testing.T) {
 			html := filepath.Join(out, strings.TrimSuffix(path, ".ipynb")+".html")
-			r := run(t, "notebook", "run", path, "--out", filepath.Join(out, path), "--html", html)
+			// A generous per-cell limit: the suite runs the packages in parallel on a small machine,
+			// and a cell's speed is measured elsewhere (the notebook's own timing lines).
+			r := run(t, "notebook", "run", path, "--out", filepath.Join(out, path), "--html", html, "--timeout", "1500")
 			t.Logf("%s", r.stdout)
 			if r.code != 0 {
 				t.Fatalf("collm notebook run %s: exit %d\n%s", path, r.code, r.stderr)
