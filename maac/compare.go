@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -187,16 +187,12 @@ func (s CompareSpec) conditions() []map[string]string {
 	return conds
 }
 
-// conditionName is a condition as a directory name: "sparse=true,turns=4", or "default".
+// ConditionName is a condition as a directory name: "sparse=true,turns=4", or "default".
 func ConditionName(cond map[string]string) string {
 	if len(cond) == 0 {
 		return "default"
 	}
-	keys := make([]string, 0, len(cond))
-	for k := range cond {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(cond))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + "=" + cond[k]
@@ -241,7 +237,7 @@ func (s CompareSpec) runConfig(algo string, opts map[string]string, seed uint64)
 	}
 	data, _ := json.Marshal(merged)
 	cfg.CC, cfg.DC, cfg.MC = nil, nil, nil // the other algorithms' sections
-	sc := cfg.sectionFor(a.Section)
+	sc := cfg.ensureSection(a.Section)
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(sc); err != nil {
@@ -249,19 +245,6 @@ func (s CompareSpec) runConfig(algo string, opts map[string]string, seed uint64)
 	}
 	sc.common().Seed = seed
 	return cfg, nil
-}
-
-// sectionFor sets a fresh, empty config section s in c and returns it.
-func (c *RunConfig) sectionFor(s Section) sectionConfig {
-	switch s {
-	case SectionCC:
-		c.CC = &CCConfig{}
-	case SectionDC:
-		c.DC = &DCConfig{}
-	default:
-		c.MC = &MCConfig{}
-	}
-	return c.section(s)
 }
 
 func firstDuplicate(xs []string) string {
@@ -532,7 +515,7 @@ func specDiff(a, b CompareSpec) string {
 	for k := range mb {
 		keys[k] = true
 	}
-	for _, k := range sortedKeys(keys) {
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		if !reflect.DeepEqual(ma[k], mb[k]) {
 			x, _ := json.Marshal(ma[k])
 			y, _ := json.Marshal(mb[k])
@@ -540,15 +523,6 @@ func specDiff(a, b CompareSpec) string {
 		}
 	}
 	return strings.Join(diffs, "; ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // TrainToBudget trains run in this process: it creates the run directory, or resumes the run in

@@ -220,15 +220,17 @@ func runEnv(args []string, stdout, stderr io.Writer) error {
 	return writeJSON(stdout, out)
 }
 
+// readInput reads the file at path, or stdin when path is "-".
+func readInput(path string, stdin io.Reader) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(stdin)
+	}
+	return os.ReadFile(path)
+}
+
 // readResponses reads the joint responses of one or more turns from a JSON file ("-": stdin).
 func readResponses(path string, stdin io.Reader) ([][]string, error) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(stdin)
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	data, err := readInput(path, stdin)
 	if err != nil {
 		return nil, fmt.Errorf("--responses: %w", err)
 	}

@@ -187,13 +187,7 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 func trainConfig(path string, stdin io.Reader, env string, envOpts, agents []string, algo string, seed uint64, seedSet bool, warmStart int) (maac.RunConfig, error) {
 	var cfg maac.RunConfig
 	if path != "" {
-		var data []byte
-		var err error
-		if path == "-" {
-			data, err = io.ReadAll(stdin)
-		} else {
-			data, err = os.ReadFile(path)
-		}
+		data, err := readInput(path, stdin)
 		if err != nil {
 			return cfg, err
 		}

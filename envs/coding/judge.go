@@ -276,7 +276,7 @@ func (j *Judge) evaluate(ctx context.Context, in []byte) (Judgment, error) {
 	}
 	lines, why, healthy, err := srv.do(ctx, in, j.cfg.Wall+5*time.Second, j)
 	if j.cfg.OneShot {
-		srv.close()
+		srv.p.Stop()
 	} else {
 		j.putServer(srv, healthy)
 	}
@@ -366,14 +366,7 @@ func (j *Judge) putServer(s *judgeServer, healthy bool) {
 		default:
 		}
 	}
-	s.close()
-}
-
-func (s *judgeServer) close() {
-	s.p.Kill()
-	s.p.Stdin.Close()
-	s.p.Wait()
-	s.p.Channel.Close()
+	s.p.Stop()
 }
 
 // maxLine bounds one line from judge.py or the candidate (a test's answer included).
@@ -507,13 +500,6 @@ type candProc struct {
 	reusable bool
 }
 
-func (cp *candProc) stop() {
-	cp.p.Kill()
-	cp.p.Stdin.Close()
-	cp.p.Wait()
-	cp.p.Channel.Close()
-}
-
 // takeCandidate returns a started candidate process, from the pool or started now. A process
 // used once is replaced in the pool at once, so a submission rarely waits for a sandbox to
 // start; a reusable one returns to the pool after its submission.
@@ -567,7 +553,7 @@ func (j *Judge) putCandidate(cp *candProc) {
 	select {
 	case j.cands <- cp:
 	default:
-		cp.stop()
+		cp.p.Stop()
 	}
 }
 
@@ -583,7 +569,7 @@ func (c *candidate) close() {
 	if c.cp != nil && c.cp.reusable {
 		c.j.putCandidate(c.cp)
 	} else if c.cp != nil {
-		c.cp.stop()
+		c.cp.p.Stop()
 	}
 	c.cp, c.loaded = nil, false
 }
@@ -591,7 +577,7 @@ func (c *candidate) close() {
 // kill stops the candidate process, whatever it is doing, and has the pool start another.
 func (c *candidate) kill() {
 	if c.cp != nil {
-		c.cp.stop()
+		c.cp.p.Stop()
 		go c.j.refillCandidates()
 	}
 	c.cp, c.loaded = nil, false
@@ -737,9 +723,9 @@ func (j *Judge) Close() {
 	for {
 		select {
 		case s := <-j.idle:
-			s.close()
+			s.p.Stop()
 		case cp := <-j.cands:
-			cp.stop()
+			cp.p.Stop()
 		default:
 			return
 		}

@@ -529,6 +529,16 @@ func (p *Process) Kill() {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 }
 
+// Stop kills the run, waits for it and closes the caller's ends of its pipes.
+func (p *Process) Stop() {
+	p.Kill()
+	p.Stdin.Close()
+	p.Wait()
+	if p.Channel != nil {
+		p.Channel.Close()
+	}
+}
+
 func (p *Process) runCleanup() {
 	for i := len(p.cleanup) - 1; i >= 0; i-- {
 		p.cleanup[i]()
