@@ -10,6 +10,7 @@ type Input struct {
 	Responses []string // one response per agent
 	Prompts   []string // the prompts the agents answered, one per agent (may be nil)
 	Task      int      // task index in the env
+	TaskID    string   // the task's id in its dataset (envs.TaskNamer), else the index as decimal text; may be ""
 	Turn      int      // 0-based turn index
 	Last      bool     // true on the final turn of the episode; sparse schemes pay only then
 	Data      any      // env-specific data of the task (e.g. test cases), for component functions
@@ -33,6 +34,26 @@ type Result struct {
 // Scheme scores joint responses. Implementations must be deterministic and safe for concurrent use.
 type Scheme interface {
 	Score(in Input) Result
+}
+
+// BatchScheme scores many inputs in one call and may fail, as a scheme served by another
+// process does (a Python function, see package pyreward). ScoreBatch returns one Result per
+// input, in order, or an error that names the input at fault; trainers stop on the error.
+type BatchScheme interface {
+	ScoreBatch(ins []Input) ([]Result, error)
+}
+
+// Batch adapts a Scheme to a BatchScheme that never fails.
+func Batch(s Scheme) BatchScheme { return batch{s} }
+
+type batch struct{ s Scheme }
+
+func (b batch) ScoreBatch(ins []Input) ([]Result, error) {
+	out := make([]Result, len(ins))
+	for i, in := range ins {
+		out[i] = b.s.Score(in)
+	}
+	return out, nil
 }
 
 // Func adapts a function to a Scheme.
