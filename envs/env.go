@@ -46,6 +46,9 @@ type Transition struct {
 	// Parts are the named components of Reward (e.g. "length_ratio", "tests_passed"), each logged
 	// as reward/<name>/mean. They need not sum to Reward (gates, shifts).
 	Parts map[string]float64
+	// Stopped names the reward component that ended the scoring (a failed level gate, see
+	// reward.Result.Stopped); "" when every component ran or the reward has no levels.
+	Stopped string
 	// Info holds extra episode metrics that are not part of the reward (e.g. "iou").
 	Info map[string]float64
 	// Done is true when the episode ended with this step; Next is nil then.

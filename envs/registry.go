@@ -20,6 +20,7 @@ type Option struct {
 // Registration describes a registered env family.
 type Registration struct {
 	Name    string
+	Base    string   // the env a derived env (Derive) is built on; "" for the others
 	Summary string   // one line for `collm envs`
 	Options []Option // every option New accepts; any other name is an error
 	// New builds the env from options. Options.Err reports the first bad option value; New
@@ -67,7 +68,8 @@ func Lookup(name string) (Registration, error) {
 		for _, r := range List() {
 			names = append(names, r.Name)
 		}
-		return Registration{}, fmt.Errorf("unknown env %q; registered envs: %s", name, strings.Join(names, ", "))
+		return Registration{}, fmt.Errorf("unknown env %q; registered envs: %s (a derived env must first be declared with envs.Derive in this process)",
+			name, strings.Join(names, ", "))
 	}
 	return r, nil
 }

@@ -153,7 +153,7 @@ func (s *state) Step(responses []string) (envs.Transition, error) {
 	res := e.scheme.Score(reward.Input{Responses: responses, Prompts: s.prompts, Task: s.task, Turn: s.turn, Last: last, Data: data})
 	info["score"] = score
 	info["accepted_commands"] = float64(tr.AcceptedCount())
-	t := envs.Transition{Reward: res.Total, Parts: res.Parts, Info: info, Done: last}
+	t := envs.Transition{Reward: res.Total, Parts: res.Parts, Stopped: res.Stopped, Info: info, Done: last}
 	if !last {
 		next := &state{env: e, task: s.task, seed: s.seed, turn: s.turn + 1, world: world, inv: inv,
 			prev: append([]string(nil), responses...), prevScore: score}
@@ -203,3 +203,6 @@ func echo(s string) string {
 	}
 	return sb.String()
 }
+
+// RewardParts implements envs.PartNamer: the reward's components in evaluation order.
+func (e *engine) RewardParts() []string { return e.scheme.Names() }

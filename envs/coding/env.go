@@ -258,7 +258,7 @@ func (s *state) Step(responses []string) (envs.Transition, error) {
 	if j.Retried {
 		info["judge_retries"] = 1
 	}
-	tr := envs.Transition{Reward: res.Total, Parts: res.Parts, Info: info}
+	tr := envs.Transition{Reward: res.Total, Parts: res.Parts, Stopped: res.Stopped, Info: info}
 	if last {
 		tr.Done = true
 		return tr, nil

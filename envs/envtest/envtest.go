@@ -253,10 +253,10 @@ func (p plan) checks() []namedCheck {
 		{"Episodes", p.episodes},
 		{"Concurrent", p.concurrent},
 	}
-	if namer, ok := p.env.(envs.TaskNamer); ok {
+	if namer, ok := envs.As[envs.TaskNamer](p.env); ok {
 		cs = append(cs, namedCheck{"TaskNamer", func(r reporter) { p.taskNamer(r, namer) }})
 	}
-	if split, ok := p.env.(envs.EvalSplitter); ok {
+	if split, ok := envs.As[envs.EvalSplitter](p.env); ok {
 		cs = append(cs, namedCheck{"EvalSplitter", func(r reporter) { p.evalSplitter(r, split) }})
 	}
 	return cs
@@ -534,7 +534,7 @@ func (p plan) playEpisode(r reporter, ctx string, task int, seed int64, joint []
 }
 
 func sameTransition(a, b envs.Transition) bool {
-	if a.Reward != b.Reward || a.Done != b.Done || !reflect.DeepEqual(a.Parts, b.Parts) || !reflect.DeepEqual(a.Info, b.Info) {
+	if a.Reward != b.Reward || a.Done != b.Done || a.Stopped != b.Stopped || !reflect.DeepEqual(a.Parts, b.Parts) || !reflect.DeepEqual(a.Info, b.Info) {
 		return false
 	}
 	if (a.Next == nil) != (b.Next == nil) {

@@ -182,7 +182,7 @@ func (s *state) Step(responses []string) (envs.Transition, error) {
 	}
 	last := s.turn == s.env.cfg.Turns-1
 	res := s.env.scheme.Score(reward.Input{Responses: responses, Task: s.task, Turn: s.turn, Last: last})
-	tr := envs.Transition{Parts: res.Parts, Reward: res.Total, Done: last}
+	tr := envs.Transition{Parts: res.Parts, Reward: res.Total, Stopped: res.Stopped, Done: last}
 	sum := s.scoreSum + res.Total
 	if s.env.cfg.Sparse {
 		tr.Reward = 0
@@ -197,3 +197,6 @@ func (s *state) Step(responses []string) (envs.Transition, error) {
 	}
 	return tr, nil
 }
+
+// RewardParts implements envs.PartNamer: the reward's components in evaluation order.
+func (e *Env) RewardParts() []string { return e.scheme.Names() }

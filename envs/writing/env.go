@@ -234,7 +234,7 @@ func (s *state) Step(responses []string) (envs.Transition, error) {
 		info[k] = v
 	}
 	info["levels_passed"] = float64(res.Levels)
-	return envs.Transition{Reward: res.Total, Parts: res.Parts, Info: info, Done: true}, nil
+	return envs.Transition{Reward: res.Total, Parts: res.Parts, Stopped: res.Stopped, Info: info, Done: true}, nil
 }
 
 func b2f(b bool) float64 {
@@ -243,3 +243,6 @@ func b2f(b bool) float64 {
 	}
 	return 0
 }
+
+// RewardParts implements envs.PartNamer: the reward's components in evaluation order.
+func (e *Env) RewardParts() []string { return e.scheme.Names() }

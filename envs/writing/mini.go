@@ -247,7 +247,7 @@ func (s *miniState) Step(responses []string) (envs.Transition, error) {
 	if m.spec.NumAgents == 1 {
 		info["split_found"] = b2f(found)
 	}
-	tr := envs.Transition{Reward: res.Total, Parts: res.Parts, Info: info, Done: last}
+	tr := envs.Transition{Reward: res.Total, Parts: res.Parts, Stopped: res.Stopped, Info: info, Done: last}
 	if last {
 		return tr, nil
 	}
@@ -277,3 +277,6 @@ func feedbackText(s string, n int) string {
 	}
 	return s
 }
+
+// RewardParts implements envs.PartNamer: the reward's components in evaluation order.
+func (m *Mini) RewardParts() []string { return m.scheme.Names() }
