@@ -239,7 +239,7 @@ func Wrap(env Env, opts ...DeriveOption) (*Derived, error) {
 func wrap(env Env, d *derivation) (*Derived, error) {
 	scheme, err := d.open()
 	if err != nil {
-		return nil, fmt.Errorf("env %s: reward: %w", d.name, err)
+		return nil, fmt.Errorf("env %s: %w", d.name, err)
 	}
 	spec := env.Spec()
 	spec.Name = d.name
@@ -348,14 +348,14 @@ func (e *Derived) StepBatch(steps []Step) ([]Transition, error) {
 			id = namer.TaskID(s.task)
 		}
 		ins[i] = reward.Input{Responses: slices.Clone(st.Responses), Prompts: s.inner.Prompts(), Task: s.task, TaskID: id,
-			Turn: s.inner.Turn(), Last: tr.Done}
+			Turn: s.inner.Turn(), Last: tr.Done, EnvReward: tr.Reward, EnvParts: maps.Clone(tr.Parts)}
 	}
 	if len(steps) == 0 {
 		return trs, nil
 	}
 	results, err := e.scheme.ScoreBatch(ins)
 	if err != nil {
-		return nil, fmt.Errorf("env %s: reward: %w", e.spec.Name, err)
+		return nil, fmt.Errorf("env %s: %w", e.spec.Name, err)
 	}
 	if len(results) != len(ins) {
 		return nil, fmt.Errorf("env %s: reward: %d results for %d steps", e.spec.Name, len(results), len(ins))

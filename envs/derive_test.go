@@ -236,7 +236,7 @@ func TestDerivedBatchesAndTurns(t *testing.T) {
 	}
 	cs.fail = errors.New("boom")
 	st, _ := env.Reset(0, 0)
-	if _, err := st.Step([]string{"a", "b"}); err == nil || !strings.Contains(err.Error(), "env writing-mini: reward: boom") {
+	if _, err := st.Step([]string{"a", "b"}); err == nil || !strings.Contains(err.Error(), "env writing-mini: boom") {
 		t.Errorf("a failing scheme: %v", err)
 	}
 	other, _ := envs.New("writing-mini", nil)

@@ -61,7 +61,7 @@ func resolveTokenizer(spec AgentSpec, env envs.Env) (AgentSpec, error) {
 		}
 		return spec, nil
 	}
-	_, hasVocab := env.(envs.Vocab)
+	_, hasVocab := envs.As[envs.Vocab](env)
 	switch spec.Tokenizer {
 	case "":
 		spec.Tokenizer = TokenizerBytes
@@ -107,7 +107,8 @@ func loadModel(backend compute.Backend, store *model.Store, scope string, spec A
 		}
 		return m, tok, nil
 	}
-	tok, err := EnvTokenizer(env.(envs.Vocab))
+	voc, _ := envs.As[envs.Vocab](env)
+	tok, err := EnvTokenizer(voc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("env %s vocabulary: %w", env.Spec().Name, err)
 	}

@@ -30,7 +30,9 @@ import (
 // Compare skips finished runs and resumes interrupted ones from their checkpoints, so the same
 // call after an interrupt or a crash completes the grid.
 
-// Variation is one env option a comparison sweeps, with its values.
+// Variation is one env option a comparison sweeps, with its values. The option VaryEnv sweeps
+// the env itself, e.g. an env and the envs derived from it with other rewards (envs.Derive):
+// the env options then apply to each of them.
 type Variation struct {
 	Option string   `json:"option"`
 	Values []string `json:"values"`
@@ -87,6 +89,9 @@ func (s CompareSpec) Validate() error {
 	_, err := s.Runs("")
 	return err
 }
+
+// VaryEnv is the Variation option that sweeps the env.
+const VaryEnv = "env"
 
 var safeValue = regexp.MustCompile(`^[A-Za-z0-9._+-]+$`)
 
@@ -145,12 +150,17 @@ func (s CompareSpec) Runs(dir string) ([]CompareRun, error) {
 		for k, v := range s.EnvOptions {
 			opts[k] = v
 		}
+		env := s.Env
 		for k, v := range cond {
+			if k == VaryEnv {
+				env = v
+				continue
+			}
 			opts[k] = v
 		}
 		for _, seed := range s.Seeds {
 			for _, algo := range s.Algorithms {
-				cfg, err := s.runConfig(algo, opts, seed)
+				cfg, err := s.runConfig(algo, env, opts, seed)
 				if err != nil {
 					return nil, err
 				}
@@ -202,13 +212,13 @@ func ConditionName(cond map[string]string) string {
 
 // runConfig is the configuration of one run: the shared settings, overlaid by the algorithm's
 // own section, with the run's env options and seed.
-func (s CompareSpec) runConfig(algo string, opts map[string]string, seed uint64) (RunConfig, error) {
+func (s CompareSpec) runConfig(algo, env string, opts map[string]string, seed uint64) (RunConfig, error) {
 	a, err := LookupAlgorithm(algo)
 	if err != nil {
 		return RunConfig{}, fmt.Errorf("compare: %w", err)
 	}
 	cfg := s.Config.clone()
-	cfg.Env, cfg.EnvOptions, cfg.Algorithm = s.Env, opts, algo
+	cfg.Env, cfg.EnvOptions, cfg.Algorithm = env, opts, algo
 	shared, err := json.Marshal(s.Shared)
 	if err != nil {
 		return cfg, err
@@ -549,11 +559,16 @@ func TrainToBudget(ctx context.Context, run CompareRun) error {
 		return nil
 	})
 	trainErr := t.TrainToEnvSteps(ctx, run.EnvSteps)
-	if trainErr != nil && !errors.Is(trainErr, ctx.Err()) { // e.g. a DivergedError: keep the last checkpoint
+	var rolloutErr *RolloutError
+	failedRollout := errors.As(trainErr, &rolloutErr)
+	if trainErr != nil && !errors.Is(trainErr, ctx.Err()) && !failedRollout { // e.g. a DivergedError: keep the last checkpoint
 		return trainErr
 	}
 	if err := t.SaveCheckpoint(rd.CheckpointPath()); err != nil {
 		return err
+	}
+	if failedRollout {
+		return fmt.Errorf("%w; checkpoint of update %d saved (the failed update changed nothing)", trainErr, t.Updates())
 	}
 	return trainErr
 }

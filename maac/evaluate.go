@@ -34,7 +34,7 @@ func (t *Trainer) Evaluate(o EvalOptions) (*EvalResult, error) {
 	for i := range pool {
 		pool[i] = i
 	}
-	if s, ok := t.Env.(envs.EvalSplitter); ok && len(s.EvalTasks()) > 0 {
+	if s, ok := envs.As[envs.EvalSplitter](t.Env); ok && len(s.EvalTasks()) > 0 {
 		pool = s.EvalTasks()
 	}
 	if o.Episodes <= 0 {

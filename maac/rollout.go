@@ -138,9 +138,19 @@ func (t *Trainer) rollout(ctx context.Context, p play) (*rollout, error) {
 		var next []*node
 		var level []*edge
 		picks := t.jointPicks(k)
+		steps := make([]envs.Step, 0, len(frontier)*len(picks))
 		for _, nd := range frontier {
 			for _, pick := range picks {
-				e, err := t.step(nd, pick)
+				steps = append(steps, envs.Step{State: nd.state, Responses: t.responses(nd, pick)})
+			}
+		}
+		trs, err := t.stepAll(steps, frontier, len(picks))
+		if err != nil {
+			return nil, err
+		}
+		for j, nd := range frontier {
+			for p, pick := range picks {
+				e, err := t.edge(nd, pick, trs[j*len(picks)+p])
 				if err != nil {
 					return nil, err
 				}
@@ -214,7 +224,7 @@ func (t *Trainer) generateConfig(a *Agent, seed uint64) lm.GenerateConfig {
 		stops = append(stops, eos)
 	}
 	cfg := lm.GenerateConfig{MaxNewTokens: t.common.MaxNewTokens, StopTokens: stops, Seed: seed}
-	if s, ok := t.Env.(envs.Stopper); ok {
+	if s, ok := envs.As[envs.Stopper](t.Env); ok {
 		if seqs := s.StopSequences(); len(seqs) > 0 {
 			cfg.StopStrings, cfg.Decode = seqs, a.Tokenizer.Decode
 		}
@@ -222,17 +232,44 @@ func (t *Trainer) generateConfig(a *Agent, seed uint64) lm.GenerateConfig {
 	return cfg
 }
 
-// step plays one joint action of nd in the environment.
-func (t *Trainer) step(nd *node, pick []int) (*edge, error) {
-	responses := make([]string, len(t.Agents))
+// stepAll plays the joint actions of a turn, picks per node of the frontier in order: in one
+// batch when the env steps batches (a derived env's reward is scored in one call), else one by
+// one.
+func (t *Trainer) stepAll(steps []envs.Step, frontier []*node, picks int) ([]envs.Transition, error) {
+	name, depth := t.Env.Spec().Name, frontier[0].depth
+	if b, ok := t.Env.(envs.BatchStepper); ok {
+		trs, err := b.StepBatch(steps)
+		if err != nil {
+			return nil, fmt.Errorf("turn %d, a batch of %d joint actions: %w", depth, len(steps), err)
+		}
+		if len(trs) != len(steps) {
+			return nil, fmt.Errorf("env %s: turn %d: StepBatch returned %d transitions for %d joint actions", name, depth, len(trs), len(steps))
+		}
+		return trs, nil
+	}
+	trs := make([]envs.Transition, len(steps))
+	for j, st := range steps {
+		tr, err := st.State.Step(st.Responses)
+		if err != nil {
+			return nil, fmt.Errorf("env %s: task %d turn %d: %w", name, frontier[j/picks].task, depth, err)
+		}
+		trs[j] = tr
+	}
+	return trs, nil
+}
+
+// responses returns the joint action pick of nd as text, one response per agent.
+func (t *Trainer) responses(nd *node, pick []int) []string {
+	out := make([]string, len(t.Agents))
 	for i := range t.Agents {
-		responses[i] = nd.samples[i][pick[i]].Text
+		out[i] = nd.samples[i][pick[i]].Text
 	}
-	tr, err := nd.state.Step(responses)
+	return out
+}
+
+// edge checks the environment's transition tr of nd's joint action pick and records it.
+func (t *Trainer) edge(nd *node, pick []int, tr envs.Transition) (*edge, error) {
 	spec := t.Env.Spec()
-	if err != nil {
-		return nil, fmt.Errorf("env %s: task %d turn %d: %w", spec.Name, nd.task, nd.depth, err)
-	}
 	if math.IsNaN(tr.Reward) || math.IsInf(tr.Reward, 0) {
 		return nil, fmt.Errorf("env %s: task %d turn %d returned reward %v: rewards must be finite", spec.Name, nd.task, nd.depth, tr.Reward)
 	}

@@ -3,11 +3,17 @@ package maac
 import (
 	"errors"
 	"fmt"
+	"io"
+	"math"
+	"os"
 	"slices"
+	"time"
 
 	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/collm/collm/envs"
+	"github.com/collm/collm/envs/pyreward"
+	"github.com/collm/collm/envs/reward"
 	"github.com/collm/collm/maac/backend"
 	"github.com/collm/collm/maac/lm"
 )
@@ -25,6 +31,20 @@ type RunConfig struct {
 	// Env is the registry name of the environment and EnvOptions its options.
 	Env        string            `json:"env"`
 	EnvOptions map[string]string `json:"env_options,omitempty"`
+	// EnvBase is the env a derived env (envs.Derive) is built on, recorded so that a process
+	// that has not declared the derivation gets an error saying how to; "" for the others.
+	// Filled in from the registry.
+	EnvBase string `json:"env_base,omitempty"`
+	// Reward replaces the env's reward by a Python function, "FILE.py:FUNC" (package pyreward;
+	// `collm train --reward`), served by one Python process per run; the env's own reward is
+	// logged as info/env_reward/mean. FILE is relative to the working directory. "" keeps the
+	// env's reward.
+	Reward string `json:"reward,omitempty"`
+	// RewardTimeout is the most seconds one call of the Reward function (a turn of a rollout) may
+	// take before the run stops with a RolloutError (its checkpoint saved). Default 60 when Reward
+	// is set. Like SaveEvery it changes no result, so the settings hash leaves it out and
+	// `collm train --resume --reward-timeout` may change it.
+	RewardTimeout float64 `json:"reward_timeout,omitempty"`
 	// Agents are the agents' models, one per env agent. Default: "tiny" for each.
 	Agents []AgentSpec `json:"agents,omitempty"`
 	// Algorithm is a name from Algorithms(). Default "cc".
@@ -213,8 +233,16 @@ func Build(cfg RunConfig) (*Trainer, error) { return build(cfg, nil) }
 // ResolveConfig validates cfg and returns it with every default filled in, as the trainer it
 // describes would run (and as config.json records it), without building any model.
 func ResolveConfig(cfg RunConfig) (RunConfig, error) {
-	cfg, _, _, err := resolve(cfg, nil)
+	cfg, env, _, err := resolve(cfg, nil)
+	closeEnv(env)
 	return cfg, err
+}
+
+// closeEnv releases what an env built here holds (a derived env's reward process).
+func closeEnv(env envs.Env) {
+	if c, ok := env.(io.Closer); ok {
+		c.Close()
+	}
 }
 
 // clone copies c deeply enough that filling defaults never changes the caller's structs.
@@ -236,8 +264,16 @@ func (c RunConfig) clone() RunConfig {
 }
 
 // resolve copies cfg, fills its defaults and validates it against the environment, which it
-// builds unless env is given.
+// builds unless env is given (and closes again on an error).
 func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, Algorithm, error) {
+	resolved, built, algo, err := resolveEnv(cfg, env)
+	if err != nil && env == nil {
+		closeEnv(built)
+	}
+	return resolved, built, algo, err
+}
+
+func resolveEnv(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, Algorithm, error) {
 	cfg = cfg.clone()
 	algo, err := cfg.algorithm()
 	if err != nil {
@@ -249,10 +285,21 @@ func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, Algorithm, error
 	if cfg.SaveEvery < 0 {
 		return cfg, nil, algo, fmt.Errorf("save_every=%d: want >= 1 updates between checkpoints (default 10)", cfg.SaveEvery)
 	}
+	if err := checkReward(&cfg); err != nil {
+		return cfg, nil, algo, err
+	}
 	if env == nil {
 		if cfg.Env == "" {
 			return cfg, nil, algo, errors.New("no environment: call Env(name, options) (see `collm envs`)")
 		}
+		reg, err := envs.Lookup(cfg.Env)
+		if err != nil && cfg.EnvBase != "" {
+			return cfg, nil, algo, envs.MissingDerivedError(cfg.Env, cfg.EnvBase)
+		}
+		if err != nil {
+			return cfg, nil, algo, err
+		}
+		cfg.EnvBase = reg.Base
 		if env, err = envs.New(cfg.Env, cfg.EnvOptions); err != nil {
 			return cfg, nil, algo, err
 		}
@@ -290,13 +337,13 @@ func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, Algorithm, error
 	if algo.Critic == CriticDecentralizedShared && cfg.DC.CriticType == CriticQ {
 		return cfg, nil, algo, errors.New("dc config: dc-shared reads the value at the prompt; critic_type=q needs a separate critic (algorithm dc)")
 	}
-	if _, ok := env.(envs.Demonstrator); common.WarmStartSteps > 0 && !ok {
+	if _, ok := envs.As[envs.Demonstrator](env); common.WarmStartSteps > 0 && !ok {
 		return cfg, nil, algo, fmt.Errorf("warm_start_steps=%d: env %s has no demonstrations (it does not implement envs.Demonstrator): set it to 0",
 			common.WarmStartSteps, spec.Name)
 	}
 	if common.EarlyTerminationThreshold == nil && !common.NoEarlyTermination {
 		threshold, ok := 0.0, false
-		if term, isTerm := env.(envs.Terminator); isTerm {
+		if term, isTerm := envs.As[envs.Terminator](env); isTerm {
 			threshold, ok = term.TerminationThreshold()
 		}
 		if ok {
@@ -315,17 +362,63 @@ func resolve(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, Algorithm, error
 	return cfg, env, algo, nil
 }
 
-func build(cfg RunConfig, env envs.Env) (*Trainer, error) {
+// checkReward checks the Python reward's spec and file, and fills its timeout's default.
+func checkReward(cfg *RunConfig) error {
+	if cfg.Reward == "" {
+		if cfg.RewardTimeout != 0 {
+			return fmt.Errorf("reward_timeout=%g is set but reward is empty: set reward to FILE.py:FUNC, or drop reward_timeout", cfg.RewardTimeout)
+		}
+		return nil
+	}
+	file, _, err := pyreward.ParseSpec(cfg.Reward)
+	if err != nil {
+		return fmt.Errorf("reward: %w", err)
+	}
+	if _, err := os.Stat(file); err != nil {
+		return fmt.Errorf("reward %s: %w", cfg.Reward, err)
+	}
+	if cfg.RewardTimeout == 0 {
+		cfg.RewardTimeout = 60
+	}
+	if !(cfg.RewardTimeout > 0) || math.IsInf(cfg.RewardTimeout, 0) {
+		return fmt.Errorf("reward_timeout=%g: want a positive number of seconds (default 60)", cfg.RewardTimeout)
+	}
+	return nil
+}
+
+// withReward wraps env with the run's Python reward, when it has one.
+func withReward(cfg RunConfig, env envs.Env) (envs.Env, error) {
+	if cfg.Reward == "" {
+		return env, nil
+	}
+	timeout := time.Duration(cfg.RewardTimeout * float64(time.Second))
+	return envs.Wrap(env, envs.WithRewardFrom(func() (reward.BatchScheme, error) {
+		return pyreward.Open(cfg.Reward, pyreward.Options{Timeout: timeout})
+	}))
+}
+
+func build(cfg RunConfig, env envs.Env) (t *Trainer, err error) {
 	cfg, env, algo, err := resolve(cfg, env)
 	if err != nil {
 		return nil, err
 	}
+	wrapped, err := withReward(cfg, env)
+	if err != nil {
+		closeEnv(env)
+		return nil, err
+	}
+	env = wrapped
+	defer func() {
+		if err != nil {
+			closeEnv(env)
+		}
+	}()
 	be, err := backend.New()
 	if err != nil {
 		return nil, err
 	}
 	common := cfg.section(algo.Section).common()
-	t := &Trainer{Env: env, Backend: be, Store: model.NewStore(), info: algo, common: common, config: cfg}
+	t = &Trainer{Env: env, Backend: be, Store: model.NewStore(), info: algo, common: common, config: cfg}
 	for i, as := range cfg.Agents {
 		a, err := newAgent(be, t.Store, i, as, env, common.Seed)
 		if err != nil {

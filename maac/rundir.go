@@ -43,12 +43,16 @@ func (d *RunDir) CheckpointPath() string { return filepath.Join(d.Path, "checkpo
 // MetricsPath is the run's metrics log.
 func (d *RunDir) MetricsPath() string { return filepath.Join(d.Path, "metrics.jsonl") }
 
-// Close releases the run's lock.
+// Close releases the run's lock and closes its trainer (Trainer.Close).
 func (d *RunDir) Close() error {
 	if d.lock == nil {
 		return nil
 	}
-	err := d.lock.Close()
+	var err error
+	if d.run != nil {
+		err = d.run.Close()
+	}
+	err = errors.Join(err, d.lock.Close())
 	d.lock = nil
 	return err
 }
@@ -98,7 +102,17 @@ func Create(dir string, cfg RunConfig) (*Trainer, *RunDir, error) {
 // config.json edited since collm wrote it, and a checkpoint whose state.json is invalid or
 // disagrees with metrics.jsonl; it repairs what a killed process leaves (a torn last metrics
 // line, temporary checkpoint directories), with a warning on stderr.
-func Resume(dir string) (*Trainer, *RunDir, error) {
+func Resume(dir string) (*Trainer, *RunDir, error) { return ResumeWith(dir, ResumeOptions{}) }
+
+// ResumeOptions change what a resume may change: the settings outside the settings hash.
+type ResumeOptions struct {
+	// RewardTimeout, when positive, replaces the run's reward_timeout (seconds per call of its
+	// Python reward) and is stored in its config.json.
+	RewardTimeout float64
+}
+
+// ResumeWith is Resume with options.
+func ResumeWith(dir string, o ResumeOptions) (*Trainer, *RunDir, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, fmt.Errorf("%s is not a collm run (no config.json)", dir)
@@ -123,13 +137,21 @@ func Resume(dir string) (*Trainer, *RunDir, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	timeoutChanged := o.RewardTimeout > 0 && o.RewardTimeout != cfg.RewardTimeout
+	if timeoutChanged {
+		if cfg.Reward == "" {
+			rd.Close()
+			return nil, nil, fmt.Errorf("%s has no Python reward (its config.json sets no reward): drop the reward timeout", dir)
+		}
+		cfg.RewardTimeout = o.RewardTimeout
+	}
 	t, err := resume(rd, cfg)
 	if err != nil {
 		rd.Close()
 		return nil, nil, err
 	}
 	rd.run = t
-	if cfg.SettingsSHA256 == "" {
+	if cfg.SettingsSHA256 == "" || timeoutChanged {
 		// Record the hash now, so that later edits are caught.
 		if err := writeConfig(dir, t.Config()); err != nil {
 			rd.Close()

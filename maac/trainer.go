@@ -3,6 +3,7 @@ package maac
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -164,7 +165,11 @@ func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 		return nil, ctx.Err()
 	}
 	if err != nil {
-		return nil, t.diverged(fmt.Errorf("update %d: %w", t.update+1, err))
+		err = t.diverged(fmt.Errorf("update %d: %w", t.update+1, err))
+		if _, ok := err.(*DivergedError); ok {
+			return nil, err
+		}
+		return nil, &RolloutError{Update: t.update + 1, Err: err}
 	}
 	if t.common.KLBeta > 0 {
 		if err := t.klPenalty(r, m); err != nil {
@@ -210,6 +215,28 @@ func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 	return m, nil
 }
 
+// RolloutError is an update that failed in its rollout, before any weight changed: the env or
+// its reward failed (a reward function raised, timed out or returned a bad value). The trainer
+// is exactly as after the previous update, so a checkpoint saved now keeps everything trained;
+// collm train, widgets.Train and Compare save one, and the run continues from it once the cause
+// is fixed.
+type RolloutError struct {
+	Update int // the 1-based number of the update whose rollout failed
+	Err    error
+}
+
+func (e *RolloutError) Error() string { return e.Err.Error() }
+func (e *RolloutError) Unwrap() error { return e.Err }
+
+// Close releases what the trainer's env holds, such as the process of a Python reward; the
+// trainer cannot train afterwards. RunDir.Close calls it for the trainer of its run.
+func (t *Trainer) Close() error {
+	if c, ok := t.Env.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
 // sampleTasks draws the update's tasks without replacement where possible, from a stream that
 // depends only on the seed and the update number.
 func (t *Trainer) sampleTasks(update int) []int {
@@ -225,7 +252,7 @@ func (t *Trainer) sampleTasks(update int) []int {
 
 // trainTasks returns the tasks training draws from: the env's training split when it has one.
 func (t *Trainer) trainTasks() []int {
-	if s, ok := t.Env.(envs.EvalSplitter); ok && len(s.TrainTasks()) > 0 {
+	if s, ok := envs.As[envs.EvalSplitter](t.Env); ok && len(s.TrainTasks()) > 0 {
 		return s.TrainTasks()
 	}
 	pool := make([]int, t.Env.NumTasks())

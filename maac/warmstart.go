@@ -19,7 +19,7 @@ import (
 // The warm start uses its own AdamW state (scope "<agent>_sft") at the actors' learning rate and
 // does not count as an update. With KLBeta > 0 the KL reference becomes the warmed-up actors.
 func (t *Trainer) WarmStart(steps int) ([]float64, error) {
-	demo, ok := t.Env.(envs.Demonstrator)
+	demo, ok := envs.As[envs.Demonstrator](t.Env)
 	if !ok {
 		return nil, fmt.Errorf("warm start: env %s has no demonstrations (it does not implement envs.Demonstrator)", t.Env.Spec().Name)
 	}

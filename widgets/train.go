@@ -53,7 +53,9 @@ func Train(ctx context.Context, t *maac.Trainer, rd *maac.RunDir, target int, o 
 	defer stopSaving()
 	trainErr := t.Train(ctx, target-t.Updates())
 	interrupted := errors.Is(trainErr, context.Canceled)
-	if trainErr != nil && !interrupted {
+	var rolloutErr *maac.RolloutError
+	failedRollout := errors.As(trainErr, &rolloutErr)
+	if trainErr != nil && !interrupted && !failedRollout {
 		d.Close()
 		return trainErr
 	}
@@ -62,6 +64,10 @@ func Train(ctx context.Context, t *maac.Trainer, rd *maac.RunDir, target int, o 
 	}
 	if err := d.Close(); err != nil {
 		return err
+	}
+	if failedRollout {
+		return fmt.Errorf("%w\nupdate %d stopped in its rollout, before any weight changed; run %s saved at update %d: fix the cause and run the cell again to continue",
+			trainErr, rolloutErr.Update, rd.Path, t.Updates())
 	}
 	if interrupted {
 		msg := fmt.Sprintf("interrupted: run %s saved at update %d; run the cell again (or the next one) to continue", rd.Path, t.Updates())

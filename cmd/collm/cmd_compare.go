@@ -52,6 +52,8 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	jobs := fs.Int("jobs", runtime.NumCPU(), "runs trained at once, each in its own worker process with cores/jobs threads")
 	thresholds := fs.String("thresholds", "", "comma-separated episode-return thresholds whose first env step the summary reports")
 	out := fs.String("out", "", "comparison directory (resumed when it holds the same grid)")
+	rewardFlag := fs.String("reward", "", "replace the env's reward in every run by a Python function, `FILE.py:FUNC`; the env's own is logged as info/env_reward/mean")
+	rewardTimeout := fs.Float64("reward-timeout", 0, "most `SECONDS` one call of the --reward function may take (default 60)")
 	force := fs.Bool("force", false, "continue in --out even though it holds another grid")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -107,6 +109,12 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		}
 		spec.Shared = f.Shared
 		spec.Config = maac.RunConfig{Agents: f.Agents, CC: f.CC, DC: f.DC, MC: f.MC}
+	}
+	if *rewardTimeout < 0 || (flagGiven(fs, "reward-timeout") && !(*rewardTimeout > 0)) {
+		return usageErrorf("--reward-timeout must be a positive number of seconds")
+	}
+	if err := setReward(&spec.Config, *rewardFlag, *rewardTimeout); err != nil {
+		return err
 	}
 	runs, err := spec.Runs(*out)
 	if err != nil {

@@ -9,11 +9,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/collm/collm/envs"
 	_ "github.com/collm/collm/envs/all" // registers every environment
+	"github.com/collm/collm/envs/pyreward"
 	"github.com/collm/collm/maac"
 )
 
@@ -74,6 +76,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	configPath := fs.String("config", "", "JSON file with a run config (env, algorithm, cc/dc/mc settings), - for standard input; flags override it")
 	resume := fs.Bool("resume", false, "continue the run in --out from its latest checkpoint")
 	saveEvery := fs.Int("save-every", 0, "checkpoint every this many updates, and at the end (default: the run's save_every, 10 unless its config sets it; given, it is stored in config.json, also on --resume)")
+	rewardFlag := fs.String("reward", "", "replace the env's reward by a Python function, `FILE.py:FUNC` (see README, Prototyping rewards); the env's own reward is logged as info/env_reward/mean")
+	rewardTimeout := fs.Float64("reward-timeout", 0, "most `SECONDS` one call of the --reward function may take (default 60; may be changed on --resume)")
 	warmStart := fs.Int("warm-start", 0, "supervised steps on the env's demonstrations before the first update (warm_start_steps; e.g. coding-mini with --env-opt demos=varied)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -90,16 +94,18 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return usageErrorf("--save-every must be positive")
 	case *warmStart < 0:
 		return usageErrorf("--warm-start must be >= 0")
+	case flagGiven(fs, "reward-timeout") && !(*rewardTimeout > 0):
+		return usageErrorf("--reward-timeout must be a positive number of seconds")
 	}
 	seedSet := flagGiven(fs, "seed")
 
 	var trainer *maac.Trainer
 	var rd *maac.RunDir
 	if *resume {
-		if *envName != "" || *algo != "" || *configPath != "" || len(envOpts) > 0 || len(agentModels) > 0 || seedSet || *warmStart > 0 {
-			return usageErrorf("--resume takes the run's settings from %s/config.json: drop --env, --env-opt, --agent, --algo, --seed, --warm-start and --config", *out)
+		if *envName != "" || *algo != "" || *configPath != "" || len(envOpts) > 0 || len(agentModels) > 0 || seedSet || *warmStart > 0 || *rewardFlag != "" {
+			return usageErrorf("--resume takes the run's settings from %s/config.json: drop --env, --env-opt, --agent, --algo, --seed, --warm-start, --reward and --config", *out)
 		}
-		trainer, rd, err = maac.Resume(*out)
+		trainer, rd, err = maac.ResumeWith(*out, maac.ResumeOptions{RewardTimeout: *rewardTimeout})
 		if err == nil && *saveEvery > 0 {
 			if serr := rd.SetSaveEvery(*saveEvery); serr != nil {
 				rd.Close()
@@ -113,6 +119,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		if *saveEvery > 0 {
 			cfg.SaveEvery = *saveEvery
+		}
+		if err := setReward(&cfg, *rewardFlag, *rewardTimeout); err != nil {
+			return err
 		}
 		trainer, rd, err = maac.Create(*out, cfg)
 	}
@@ -162,11 +171,17 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("%w; the checkpoint of update %d (%s) is the last good state", trainErr, saved, rd.CheckpointPath())
 	}
-	if trainErr != nil && !errors.Is(trainErr, context.Canceled) {
+	var rolloutErr *maac.RolloutError
+	failedRollout := errors.As(trainErr, &rolloutErr)
+	if trainErr != nil && !errors.Is(trainErr, context.Canceled) && !failedRollout {
 		return trainErr
 	}
 	if err := trainer.SaveCheckpoint(rd.CheckpointPath()); err != nil {
 		return err
+	}
+	if failedRollout {
+		return fmt.Errorf("%w\nupdate %d stopped in its rollout, before any weight changed; checkpoint of update %d saved: fix the cause and continue with --resume",
+			trainErr, rolloutErr.Update, trainer.Updates())
 	}
 	if trainErr != nil {
 		return fmt.Errorf("interrupted after update %d; checkpoint saved, continue with --resume", trainer.Updates())
@@ -237,4 +252,23 @@ func trainConfig(path string, stdin io.Reader, env string, envOpts, agents []str
 		}
 	}
 	return cfg, nil
+}
+
+// setReward sets the run's Python reward from --reward (its file made absolute, so that the
+// run resumes from any directory) and --reward-timeout.
+func setReward(cfg *maac.RunConfig, spec string, timeout float64) error {
+	if spec != "" {
+		file, fn, err := pyreward.ParseSpec(spec)
+		if err != nil {
+			return usageErrorf("--reward: %v", err)
+		}
+		if file, err = filepath.Abs(file); err != nil {
+			return usageErrorf("--reward: %v", err)
+		}
+		cfg.Reward = file + ":" + fn
+	}
+	if timeout > 0 {
+		cfg.RewardTimeout = timeout
+	}
+	return nil
 }

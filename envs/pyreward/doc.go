@@ -13,9 +13,14 @@
 //	 "turn": 0,              # 0-based turn of the episode
 //	 "last": True,           # the episode's final turn
 //	 "prompts": [str, ...],  # one per agent ([] when the env gives none)
-//	 "responses": [str, ...]}  # one per agent
+//	 "responses": [str, ...],  # one per agent
+//	 "env_reward": 0.5,      # the env's own reward of this turn (reward.Input.EnvReward)
+//	 "env_parts": {...}}     # and its named parts (reward.Input.EnvParts)
 //
-// Input.Data is not passed. FUNC returns a list (or tuple, or anything with a tolist() method
+// The env's own reward lets a function shape it rather than replace it:
+// return [{"env": t["env_reward"], "bonus": ...} for t in turns]. Input.Data is not passed.
+//
+// FUNC returns a list (or tuple, or anything with a tolist() method
 // giving a list, such as a NumPy array) with one item per turn, in order. An item is either
 //   - a number: int, float, or anything numbers.Real-like or with __float__ (NumPy scalars), but
 //     not a bool nor a str. It becomes Result{Total: v, Parts: {FUNC: v}}, logged under FUNC;

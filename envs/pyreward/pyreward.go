@@ -373,11 +373,13 @@ func (s *Scheme) Name() string { return s.fn }
 func (s *Scheme) Spec() string { return s.spec }
 
 type turn struct {
-	Task      string   `json:"task"`
-	Turn      int      `json:"turn"`
-	Last      bool     `json:"last"`
-	Prompts   []string `json:"prompts"`
-	Responses []string `json:"responses"`
+	Task      string             `json:"task"`
+	Turn      int                `json:"turn"`
+	Last      bool               `json:"last"`
+	Prompts   []string           `json:"prompts"`
+	Responses []string           `json:"responses"`
+	EnvReward float64            `json:"env_reward"`
+	EnvParts  map[string]float64 `json:"env_parts"`
 }
 
 // ScoreBatch calls the function once with all of ins and returns one Result per input. An
@@ -397,7 +399,11 @@ func (s *Scheme) ScoreBatch(ins []reward.Input) ([]reward.Result, error) {
 	}
 	turns := make([]turn, len(ins))
 	for i, in := range ins {
-		t := turn{Task: in.TaskID, Turn: in.Turn, Last: in.Last, Prompts: in.Prompts, Responses: in.Responses}
+		t := turn{Task: in.TaskID, Turn: in.Turn, Last: in.Last, Prompts: in.Prompts, Responses: in.Responses,
+			EnvReward: in.EnvReward, EnvParts: in.EnvParts}
+		if t.EnvParts == nil {
+			t.EnvParts = map[string]float64{}
+		}
 		if t.Task == "" {
 			t.Task = strconv.Itoa(in.Task)
 		}
@@ -539,7 +545,7 @@ func number(raw json.RawMessage) (float64, bool) {
 	if err := json.Unmarshal(raw, &v); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, false
 	}
-	return v, true
+	return v + 0, true // Python's -0.0 (e.g. -0.5 * 0) reads as 0
 }
 
 // kill stops the process for good; reason, when not "", is what later calls report.

@@ -14,6 +14,11 @@ type Input struct {
 	Turn      int      // 0-based turn index
 	Last      bool     // true on the final turn of the episode; sparse schemes pay only then
 	Data      any      // env-specific data of the task (e.g. test cases), for component functions
+	// EnvReward and EnvParts are the base env's own reward and parts of this turn when the
+	// scheme scores a derived env (envs.Derive), so that a scheme can build on them; 0 and nil
+	// otherwise.
+	EnvReward float64
+	EnvParts  map[string]float64
 }
 
 // Result is the outcome of scoring one Input.
