@@ -99,82 +99,113 @@ var safeValue = regexp.MustCompile(`^[A-Za-z0-9._+-]+$`)
 // Compare starts them: condition by condition, seed by seed, algorithm by algorithm, so that
 // partial results compare the algorithms early.
 func (s CompareSpec) Runs(dir string) ([]CompareRun, error) {
+	if err := s.checkGrid(); err != nil {
+		return nil, err
+	}
+	runs := s.layout(dir)
+	for i := range runs {
+		r := &runs[i]
+		env, opts := s.envOf(r.Condition)
+		cfg, err := s.runConfig(r.Algorithm, env, opts, r.Seed)
+		if err != nil {
+			return nil, err
+		}
+		if r.Config, err = ResolveConfig(cfg); err != nil {
+			return nil, fmt.Errorf("compare: %s with %s: %w", r.Algorithm, ConditionName(r.Condition), err)
+		}
+	}
+	return runs, nil
+}
+
+// checkGrid checks the grid's fields, without the envs and algorithms' settings.
+func (s CompareSpec) checkGrid() error {
 	switch {
 	case s.Env == "":
-		return nil, errors.New("compare: no env: set the env to compare on (collm envs lists them)")
+		return errors.New("compare: no env: set the env to compare on (collm envs lists them)")
 	case len(s.Algorithms) == 0:
-		return nil, errors.New("compare: no algorithms: give at least one (collm algos lists them)")
+		return errors.New("compare: no algorithms: give at least one (collm algos lists them)")
 	case len(s.Seeds) == 0:
-		return nil, errors.New("compare: no seeds: give at least one, e.g. 1,2,3")
+		return errors.New("compare: no seeds: give at least one, e.g. 1,2,3")
 	case s.EnvSteps < 1:
-		return nil, fmt.Errorf("compare: env_steps=%d: want a budget of >= 1 env steps per run", s.EnvSteps)
+		return fmt.Errorf("compare: env_steps=%d: want a budget of >= 1 env steps per run", s.EnvSteps)
 	case s.Config.Env != "" || s.Config.Algorithm != "" || len(s.Config.EnvOptions) > 0:
-		return nil, errors.New("compare: the config's env, env_options and algorithm are set per run: give them as the comparison's env, env options and algorithms")
+		return errors.New("compare: the config's env, env_options and algorithm are set per run: give them as the comparison's env, env options and algorithms")
 	}
 	if dup := firstDuplicate(s.Algorithms); dup != "" {
-		return nil, fmt.Errorf("compare: algorithm %s is listed twice", dup)
+		return fmt.Errorf("compare: algorithm %s is listed twice", dup)
 	}
 	seeds := make([]string, len(s.Seeds))
 	for i, seed := range s.Seeds {
 		seeds[i] = fmt.Sprint(seed)
 	}
 	if dup := firstDuplicate(seeds); dup != "" {
-		return nil, fmt.Errorf("compare: seed %s is listed twice", dup)
+		return fmt.Errorf("compare: seed %s is listed twice", dup)
 	}
 	var options []string
 	for _, v := range s.Vary {
 		switch {
 		case v.Option == "" || !safeValue.MatchString(v.Option):
-			return nil, fmt.Errorf("compare: vary option %q: want an env option name", v.Option)
+			return fmt.Errorf("compare: vary option %q: want an env option name", v.Option)
 		case len(v.Values) == 0:
-			return nil, fmt.Errorf("compare: vary %s has no values", v.Option)
+			return fmt.Errorf("compare: vary %s has no values", v.Option)
 		case s.EnvOptions[v.Option] != "":
-			return nil, fmt.Errorf("compare: option %s is both fixed (%s) and varied: drop one", v.Option, s.EnvOptions[v.Option])
+			return fmt.Errorf("compare: option %s is both fixed (%s) and varied: drop one", v.Option, s.EnvOptions[v.Option])
 		}
 		if dup := firstDuplicate(v.Values); dup != "" {
-			return nil, fmt.Errorf("compare: vary %s lists %q twice", v.Option, dup)
+			return fmt.Errorf("compare: vary %s lists %q twice", v.Option, dup)
 		}
 		for _, value := range v.Values {
 			if !safeValue.MatchString(value) {
-				return nil, fmt.Errorf("compare: vary %s=%q: values are names of run directories, use letters, digits and . _ + -", v.Option, value)
+				return fmt.Errorf("compare: vary %s=%q: values are names of run directories, use letters, digits and . _ + -", v.Option, value)
 			}
 		}
 		options = append(options, v.Option)
 	}
 	if dup := firstDuplicate(options); dup != "" {
-		return nil, fmt.Errorf("compare: option %s is varied twice", dup)
+		return fmt.Errorf("compare: option %s is varied twice", dup)
 	}
+	return nil
+}
+
+// Layout returns the grid's runs under dir, in the order of Runs, with their names, conditions,
+// seeds, directories and budgets but not their configurations, which it does not resolve: what
+// a summary of trained runs needs, also in a process that lacks an env they were trained on
+// (a derived env, see envs.Derive).
+func (s CompareSpec) Layout(dir string) ([]CompareRun, error) {
+	if err := s.checkGrid(); err != nil {
+		return nil, err
+	}
+	return s.layout(dir), nil
+}
+
+func (s CompareSpec) layout(dir string) []CompareRun {
 	var runs []CompareRun
 	for _, cond := range s.conditions() {
-		opts := make(map[string]string, len(s.EnvOptions)+len(cond))
-		for k, v := range s.EnvOptions {
-			opts[k] = v
-		}
-		env := s.Env
-		for k, v := range cond {
-			if k == VaryEnv {
-				env = v
-				continue
-			}
-			opts[k] = v
-		}
 		for _, seed := range s.Seeds {
 			for _, algo := range s.Algorithms {
-				cfg, err := s.runConfig(algo, env, opts, seed)
-				if err != nil {
-					return nil, err
-				}
-				resolved, err := ResolveConfig(cfg)
-				if err != nil {
-					return nil, fmt.Errorf("compare: %s with %s: %w", algo, ConditionName(cond), err)
-				}
 				name := filepath.Join(ConditionName(cond), algo, fmt.Sprintf("seed-%d", seed))
 				runs = append(runs, CompareRun{Name: name, Algorithm: algo, Condition: cond, Seed: seed,
-					Dir: filepath.Join(dir, "runs", name), Config: resolved, EnvSteps: s.EnvSteps})
+					Dir: filepath.Join(dir, "runs", name), EnvSteps: s.EnvSteps})
 			}
 		}
 	}
-	return runs, nil
+	return runs
+}
+
+// envOf returns the env and the env options of a condition's runs.
+func (s CompareSpec) envOf(cond map[string]string) (string, map[string]string) {
+	env, opts := s.Env, maps.Clone(s.EnvOptions)
+	if opts == nil {
+		opts = map[string]string{}
+	}
+	for k, v := range cond {
+		if k == VaryEnv {
+			env = v
+			continue
+		}
+		opts[k] = v
+	}
+	return env, opts
 }
 
 // conditions returns the grid of varied option values (one empty condition when nothing varies).

@@ -100,7 +100,7 @@ func SummarizeCompare(dir string) (*CompareSummary, error) {
 	if err := json.Unmarshal(data, &spec); err != nil {
 		return nil, fmt.Errorf("%s/compare.json is corrupt: %w", dir, err)
 	}
-	runs, err := spec.Runs(dir)
+	runs, err := spec.Layout(dir)
 	if err != nil {
 		return nil, err
 	}

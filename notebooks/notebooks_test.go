@@ -2,6 +2,7 @@ package notebooks
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,8 +89,16 @@ func TestTutorialsRun(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("collm notebook run %s: exit %d\n%s", path, r.code, r.stderr)
 			}
-			if path == "01-quickstart.ipynb" || path == "04-paper-claims.ipynb" {
+			if path == "01-quickstart.ipynb" || path == "04-paper-claims.ipynb" || path == "05-reward-prototyping.ipynb" {
 				checkChartsDrawn(t, html)
+			}
+			if path == "05-reward-prototyping.ipynb" {
+				checkComparisons(t, runs, map[string]int{"rewards": 2})
+				checkOutputs(t, filepath.Join(out, path), []string{
+					"continuing distinct-cc (env writing-mini-distinct, derived from writing-mini) from update 10",
+					"update 20: reward/distinct/mean", "the Python and the Go reward agree on every answer",
+					"the Python run's returns equal the Go run's", `env "next-colour": ok`, "collm-reward-table",
+				})
 			}
 			if path == "04-paper-claims.ipynb" {
 				checkComparisons(t, runs, map[string]int{"claims-toy": 12, "claims-house": 12, "ablation-agents": 9})
@@ -123,6 +132,53 @@ func checkChartsDrawn(t *testing.T, html string) {
 	if len(res.ConsoleErrors) > 0 {
 		t.Errorf("JavaScript errors: %q", res.ConsoleErrors)
 	}
+}
+
+// checkOutputs checks that the executed notebook's outputs contain each of want.
+func checkOutputs(t *testing.T, executed string, want []string) {
+	t.Helper()
+	data, err := os.ReadFile(executed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nb struct {
+		Cells []struct {
+			Outputs []json.RawMessage `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(data, &nb); err != nil {
+		t.Fatalf("%s: %v", executed, err)
+	}
+	var all strings.Builder
+	for _, c := range nb.Cells {
+		for _, o := range c.Outputs {
+			var out struct {
+				Text json.RawMessage            `json:"text"`
+				Data map[string]json.RawMessage `json:"data"`
+			}
+			if err := json.Unmarshal(o, &out); err != nil {
+				t.Fatalf("%s: an output: %v", executed, err)
+			}
+			all.WriteString(multiline(out.Text))
+			all.WriteString(multiline(out.Data["text/html"]))
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(all.String(), w) {
+			t.Errorf("%s: no output contains %q", executed, w)
+		}
+	}
+}
+
+// multiline reads nbformat's multi-line text: a string or a list of strings.
+func multiline(raw json.RawMessage) string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return one
+	}
+	var lines []string
+	json.Unmarshal(raw, &lines)
+	return strings.Join(lines, "")
 }
 
 // checkComparisons checks that each named comparison under runs wrote a summary with the expected

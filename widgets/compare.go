@@ -39,7 +39,7 @@ func CompareCharts(dir string) ([]Chart, *maac.CompareSummary, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	runs, err := sum.Spec.Runs(dir)
+	runs, err := sum.Spec.Layout(dir)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -40,7 +40,7 @@ func RewardTableHTML(title string, scores []envs.RowScore, parts []string) strin
 	}
 	b.WriteString("</tr>")
 	for _, s := range scores {
-		fmt.Fprintf(&b, `<tr><td style="%s"><b>%s</b></td><td style="%s;font-family:monospace;max-width:28em">`, cell, escape(s.Label), cell)
+		fmt.Fprintf(&b, `<tr><td style="%s;text-align:left"><b>%s</b></td><td style="%s;text-align:left;font-family:monospace;max-width:28em">`, cell, escape(s.Label), cell)
 		for i, r := range s.Responses {
 			if i > 0 {
 				b.WriteString("<br>")
@@ -60,7 +60,7 @@ func RewardTableHTML(title string, scores []envs.RowScore, parts []string) strin
 			}
 			text := "&ndash;"
 			if ok {
-				text = fmt.Sprintf("%.3f", v)
+				text = fmt.Sprintf("%.3f", v+0) // +0: a -0 part (e.g. -0.5 * 0) prints as 0
 			}
 			fmt.Fprintf(&b, `<td style="%s">%s</td>`, style, text)
 			after = after || p == s.Stopped
@@ -69,7 +69,7 @@ func RewardTableHTML(title string, scores []envs.RowScore, parts []string) strin
 		if s.Stopped != "" {
 			stopped = escape(s.Stopped)
 		}
-		fmt.Fprintf(&b, `<td style="%s;text-align:right"><b>%.3f</b></td><td style="%s;color:#c00">%s</td></tr>`, cell, s.Reward, cell, stopped)
+		fmt.Fprintf(&b, `<td style="%s;text-align:right"><b>%.3f</b></td><td style="%s;color:#c00">%s</td></tr>`, cell, s.Reward+0, cell, stopped)
 	}
 	b.WriteString("</table></div>")
 	return b.String()
@@ -83,7 +83,7 @@ func RewardTableText(scores []envs.RowScore, parts []string) string {
 		row := []string{s.Label}
 		for _, p := range parts {
 			if v, ok := s.Parts[p]; ok {
-				row = append(row, fmt.Sprintf("%.3f", v))
+				row = append(row, fmt.Sprintf("%.3f", v+0))
 			} else {
 				row = append(row, "-")
 			}
@@ -92,7 +92,7 @@ func RewardTableText(scores []envs.RowScore, parts []string) string {
 		if s.Stopped != "" {
 			stopped = s.Stopped
 		}
-		rows = append(rows, append(row, fmt.Sprintf("%.3f", s.Reward), stopped))
+		rows = append(rows, append(row, fmt.Sprintf("%.3f", s.Reward+0), stopped))
 	}
 	width := make([]int, len(head))
 	for _, r := range rows {
