@@ -2,8 +2,10 @@ package envs_test
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/collm/collm/envs"
+	"github.com/collm/collm/envs/reward"
 	_ "github.com/collm/collm/envs/writing"
 )
 
@@ -37,4 +39,26 @@ func Example() {
 	// reward 0.13 done false
 	// turn 1 prompt of agent 1: "post: king frog road milk red\nlast: dog\nscore: 0.13\nshort:"
 	// reward 2.76 done true
+}
+
+// Derive a registered env with a reward of your own: writing-mini, minus 0.5 for each agent
+// whose answer has more than three words. The base's reward stays in Info["env_reward"].
+func ExampleDerive() {
+	wordy := reward.New(reward.Term("wordy", func(in reward.Input) float64 {
+		n := 0
+		for _, r := range in.Responses {
+			if len(strings.Fields(r)) > 3 {
+				n++
+			}
+		}
+		return -0.5 * float64(n)
+	})).Done()
+	envs.MustDerive("writing-mini", "writing-mini-terse", envs.AddReward(wordy))
+
+	env, _ := envs.New("writing-mini-terse", nil)
+	st, _ := env.Reset(0, 0)
+	tr, _ := st.Step([]string{"dog on road", "the dog and sun so hill"})
+	fmt.Printf("reward %.2f = env_reward %.2f + wordy %.2f\n", tr.Reward, tr.Info["env_reward"], tr.Parts["wordy"])
+	// Output:
+	// reward 2.26 = env_reward 2.76 + wordy -0.50
 }
