@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,5 +121,43 @@ func sameCheckpoints(t *testing.T, a, b string) {
 		if errA != nil || errB != nil || !bytes.Equal(da, db) {
 			t.Errorf("%s differs between the checkpoints (%v, %v)", rel, errA, errB)
 		}
+	}
+}
+
+func TestEditedRewardFileWarns(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("no python3 on PATH")
+	}
+	dir := t.TempDir()
+	py := filepath.Join(dir, "r.py")
+	if err := os.WriteFile(py, []byte("def one(turns):\n    return [1.0 for _ in turns]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := runConfig("magrpo", nil, 2)
+	cfg.Reward = py + ":one"
+	run := filepath.Join(dir, "run")
+	tr, rd, err := Create(run, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := tr.Config(); len(c.RewardSHA256) != 64 || c.RewardTimeout != 60 {
+		t.Errorf("reward_sha256 %q, reward_timeout %v", c.RewardSHA256, c.RewardTimeout)
+	}
+	if ms := metricsOf(t, tr, 1); ms[0]["reward/one/mean"] != 1 {
+		t.Errorf("reward/one/mean = %v, want 1", ms[0]["reward/one/mean"])
+	}
+	if err := tr.SaveCheckpoint(rd.CheckpointPath()); err != nil {
+		t.Fatal(err)
+	}
+	rd.Close()
+	warned := captureWarnings(t)
+	if _, _, err := tryResume(run); err != nil || warned.Len() != 0 {
+		t.Fatalf("resume with the same file: %v, warnings %q", err, warned)
+	}
+	if err := os.WriteFile(py, []byte("def one(turns):\n    return [2.0 for _ in turns]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tryResume(run); err != nil || !strings.Contains(warned.String(), "r.py changed since run") {
+		t.Errorf("resume with an edited file: %v, warnings %q", err, warned)
 	}
 }

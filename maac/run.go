@@ -1,6 +1,7 @@
 package maac
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,10 @@ type RunConfig struct {
 	// is set. Like SaveEvery it changes no result, so the settings hash leaves it out and
 	// `collm train --resume --reward-timeout` may change it.
 	RewardTimeout float64 `json:"reward_timeout,omitempty"`
+	// RewardSHA256 is the hex SHA-256 of the Reward file when the run started, filled in by
+	// Create. A resume whose file differs warns that the run's reward changed; the settings hash
+	// leaves it out, so an edited reward file never blocks a resume.
+	RewardSHA256 string `json:"reward_sha256,omitempty"`
 	// Agents are the agents' models, one per env agent. Default: "tiny" for each.
 	Agents []AgentSpec `json:"agents,omitempty"`
 	// Algorithm is a name from Algorithms(). Default "cc".
@@ -365,8 +370,8 @@ func resolveEnv(cfg RunConfig, env envs.Env) (RunConfig, envs.Env, Algorithm, er
 // checkReward checks the Python reward's spec and file, and fills its timeout's default.
 func checkReward(cfg *RunConfig) error {
 	if cfg.Reward == "" {
-		if cfg.RewardTimeout != 0 {
-			return fmt.Errorf("reward_timeout=%g is set but reward is empty: set reward to FILE.py:FUNC, or drop reward_timeout", cfg.RewardTimeout)
+		if cfg.RewardTimeout != 0 || cfg.RewardSHA256 != "" {
+			return errors.New("reward_timeout or reward_sha256 is set but reward is empty: set reward to FILE.py:FUNC, or drop them")
 		}
 		return nil
 	}
@@ -374,8 +379,12 @@ func checkReward(cfg *RunConfig) error {
 	if err != nil {
 		return fmt.Errorf("reward: %w", err)
 	}
-	if _, err := os.Stat(file); err != nil {
+	data, err := os.ReadFile(file)
+	if err != nil {
 		return fmt.Errorf("reward %s: %w", cfg.Reward, err)
+	}
+	if cfg.RewardSHA256 == "" {
+		cfg.RewardSHA256 = fmt.Sprintf("%x", sha256.Sum256(data))
 	}
 	if cfg.RewardTimeout == 0 {
 		cfg.RewardTimeout = 60

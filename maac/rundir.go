@@ -3,6 +3,7 @@ package maac
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/collm/collm/envs/pyreward"
 	"github.com/collm/collm/maac/atomicfile"
 )
 
@@ -151,6 +153,11 @@ func ResumeWith(dir string, o ResumeOptions) (*Trainer, *RunDir, error) {
 		return nil, nil, err
 	}
 	rd.run = t
+	if file, _, err := pyreward.ParseSpec(cfg.Reward); err == nil && cfg.RewardSHA256 != "" {
+		if data, err := os.ReadFile(file); err == nil && fmt.Sprintf("%x", sha256.Sum256(data)) != cfg.RewardSHA256 {
+			fmt.Fprintf(warnings, "warning: %s changed since run %s started (reward_sha256 in its config.json): the updates from here on train on the edited reward\n", file, dir)
+		}
+	}
 	if cfg.SettingsSHA256 == "" || timeoutChanged {
 		// Record the hash now, so that later edits are caught.
 		if err := writeConfig(dir, t.Config()); err != nil {

@@ -24,9 +24,9 @@ const origConfigName = ".config.orig.json"
 
 // unhashedKeys are the config.json keys outside the settings hash: the version (the version
 // check governs it, and its error tells users to edit it), save_every (it changes no result and
-// --save-every changes it on resume), reward_timeout (the same, with --reward-timeout) and the hash
-// itself.
-var unhashedKeys = []string{"version", "save_every", "reward_timeout", "settings_sha256"}
+// --save-every changes it on resume), reward_timeout (the same, with --reward-timeout),
+// reward_sha256 (an edited reward file warns on resume instead) and the hash itself.
+var unhashedKeys = []string{"version", "save_every", "reward_timeout", "reward_sha256", "settings_sha256"}
 
 // writeConfig writes cfg with its settings hash to dir/config.json, after the same bytes to
 // collm's copy: a crash between the two leaves a config.json that still matches its own hash.
@@ -133,7 +133,7 @@ func settingsDiff(from, to map[string]any) []string {
 	a, b := map[string]string{}, map[string]string{}
 	flattenSettings("", from, a)
 	flattenSettings("", to, b)
-	for _, k := range []string{"version", "save_every", "reward_timeout"} { // not settings; the hash field stays, in case it was edited
+	for _, k := range []string{"version", "save_every", "reward_timeout", "reward_sha256"} { // not settings; the hash field stays, in case it was edited
 		delete(a, k)
 		delete(b, k)
 	}

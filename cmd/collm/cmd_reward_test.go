@@ -147,8 +147,20 @@ func TestTrainWithPythonReward(t *testing.T) {
 		}
 	}
 	data, _ := os.ReadFile(filepath.Join(out, "config.json"))
-	if !strings.Contains(string(data), `"reward": "`+py+`:parts"`) || !strings.Contains(string(data), `"reward_timeout": 30`) {
-		t.Errorf("config.json lacks the reward or the new timeout:\n%s", data)
+	if !strings.Contains(string(data), `"reward": "`+py+`:parts"`) || !strings.Contains(string(data), `"reward_timeout": 30`) ||
+		!strings.Contains(string(data), `"reward_sha256": "`) {
+		t.Errorf("config.json lacks the reward, its hash or the new timeout:\n%s", data)
+	}
+	// An edited reward file does not block the resume (it warns: maac's TestEditedRewardFileWarns).
+	if err := os.WriteFile(py, []byte(rewardPy+"\n# edited\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runEnvsCmd("train", "--out", out, "--resume", "--updates", "4")
+	if code != 0 {
+		t.Errorf("resume with an edited reward file: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if err := os.WriteFile(py, []byte(rewardPy), 0o644); err != nil {
+		t.Fatal(err)
 	}
 
 	// The function fails in the rollout of update 2: the run stops with update 1 saved.
