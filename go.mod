@@ -1,8 +1,9 @@
 module github.com/collm/collm
 
-go 1.27
+go 1.27.0
 
 require (
+	github.com/ardanlabs/jinja v1.12.0
 	github.com/go-echarts/go-echarts/v2 v2.6.7
 	github.com/gomlx/compute v0.1.14
 	github.com/gomlx/go-xla v0.4.13

