@@ -86,6 +86,10 @@ func TestLoadErrors(t *testing.T) {
 		{"misshaped", strings.Replace(string(cfgData), `"intermediate_size": 48`, `"intermediate_size": 40`, 1), "", "has shape"},
 		{"extra layers", strings.Replace(string(cfgData), `"num_hidden_layers": 2`, `"num_hidden_layers": 1`, 1), "", "config/weights mismatch"},
 		{"unknown architecture", strings.Replace(string(cfgData), "LlamaForCausalLM", "GPT2LMHeadModel", 1), "", `unsupported architecture "GPT2LMHeadModel"`},
+		{"unsupported rope type", strings.Replace(string(cfgData), `"rope_scaling": null`, `"rope_scaling": {"rope_type": "longrope", "short_factor": [1], "long_factor": [1]}`, 1), "",
+			`rope_scaling.rope_type "longrope" is not supported (supported: default, linear, dynamic, yarn, llama3)`},
+		{"sliding window on llama", strings.Replace(string(cfgData), `"rope_scaling": null`, `"sliding_window": 4096`, 1), "",
+			"sliding_window 4096 is not supported by LlamaForCausalLM"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,7 +3,9 @@ package lm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,21 +15,28 @@ import (
 
 // Supported architectures (the "architectures" entry of a Hugging Face config.json).
 const (
-	ArchLlama = "LlamaForCausalLM"
-	ArchQwen2 = "Qwen2ForCausalLM"
-	ArchQwen3 = "Qwen3ForCausalLM"
+	ArchLlama   = "LlamaForCausalLM"
+	ArchMistral = "MistralForCausalLM"
+	ArchQwen2   = "Qwen2ForCausalLM"
+	ArchQwen3   = "Qwen3ForCausalLM"
 )
 
-var modelTypes = map[string]string{ArchLlama: "llama", ArchQwen2: "qwen2", ArchQwen3: "qwen3"}
+var modelTypes = map[string]string{ArchLlama: "llama", ArchMistral: "mistral", ArchQwen2: "qwen2", ArchQwen3: "qwen3"}
 
-// Config describes a decoder-only transformer in the Llama/Qwen2/Qwen3 family. Field names follow
-// the Hugging Face config.json keys (given in the json tags); [ReadConfig] parses such a file and
+// Hugging Face's defaults for keys a Mistral or Qwen config.json may leave out.
+const (
+	hfDefaultSlidingWindow   = 4096 // MistralConfig.sliding_window
+	hfDefaultMaxWindowLayers = 28   // Qwen2Config and Qwen3Config.max_window_layers
+)
+
+// Config describes a decoder-only transformer in the Llama/Mistral/Qwen2/Qwen3 family. Field
+// names follow the Hugging Face config.json keys; [ReadConfig] parses such a file and
 // [Config.WriteFile] writes one that transformers can read back.
 //
 // The zero value is not a model: start from [Preset] or [ReadConfig], or fill the size fields and
 // call [Config.WithDefaults]. Validate reports the first inconsistent field.
 type Config struct {
-	// Architecture is one of ArchLlama, ArchQwen2, ArchQwen3. Default ArchLlama.
+	// Architecture is one of ArchLlama, ArchMistral, ArchQwen2, ArchQwen3. Default ArchLlama.
 	Architecture string
 	// VocabSize is the number of token ids (rows of the embedding table). Required.
 	VocabSize int
@@ -48,10 +57,25 @@ type Config struct {
 	RMSNormEps float64
 	// RopeTheta is the RoPE base. Default 10000.
 	RopeTheta float64
+	// RopeScaling is the RoPE variant (config.json's rope_scaling); the zero value is plain RoPE.
+	RopeScaling RopeScaling
+	// SlidingWindow limits attention to a window: the token in slot i attends to the slots j with
+	// i-SlidingWindow < j <= i (itself and the SlidingWindow-1 tokens before it), Hugging Face's
+	// sliding_window_overlay. 0: none. Mistral applies it to every layer; Qwen2 and Qwen3 only
+	// with UseSlidingWindow, to the layers from MaxWindowLayers on (AttentionWindow says which).
+	// Llama has no window.
+	SlidingWindow int
+	// UseSlidingWindow switches the window of Qwen2 and Qwen3 on (use_sliding_window).
+	UseSlidingWindow bool
+	// MaxWindowLayers (Qwen2, Qwen3) is the number of bottom layers that keep full attention
+	// under UseSlidingWindow: layer l uses the window when l >= MaxWindowLayers, transformers'
+	// rule whatever the name suggests. ParseConfig defaults it to transformers' 28.
+	MaxWindowLayers int
 	// TieWordEmbeddings makes lm_head reuse model.embed_tokens.weight (no lm_head.weight tensor).
 	TieWordEmbeddings bool
 	// AttentionBias is config.json's attention_bias: Llama and Qwen3 then have biases on q, k, v
-	// and o. Qwen2 always has q/k/v biases and never an o bias, whatever this says.
+	// and o. Qwen2 always has q/k/v biases and never an o bias, and Mistral never has biases,
+	// whatever this says (as in transformers).
 	AttentionBias bool
 	// MaxPositionEmbeddings is the longest sequence the model is meant for. Default 2048.
 	MaxPositionEmbeddings int
@@ -66,10 +90,27 @@ type Config struct {
 }
 
 // QKVBias reports whether q_proj, k_proj and v_proj have biases.
-func (c Config) QKVBias() bool { return c.Architecture == ArchQwen2 || c.AttentionBias }
+func (c Config) QKVBias() bool {
+	return c.Architecture == ArchQwen2 || (c.AttentionBias && c.Architecture != ArchMistral)
+}
 
 // OBias reports whether o_proj has a bias.
-func (c Config) OBias() bool { return c.Architecture != ArchQwen2 && c.AttentionBias }
+func (c Config) OBias() bool {
+	return c.AttentionBias && c.Architecture != ArchQwen2 && c.Architecture != ArchMistral
+}
+
+// AttentionWindow returns the sliding window of layer l (see SlidingWindow), 0 for full attention.
+func (c Config) AttentionWindow(l int) int {
+	switch c.Architecture {
+	case ArchMistral:
+		return c.SlidingWindow
+	case ArchQwen2, ArchQwen3:
+		if c.UseSlidingWindow && l >= c.MaxWindowLayers {
+			return c.SlidingWindow
+		}
+	}
+	return 0
+}
 
 // QKNorm reports whether attention applies per-head RMSNorm to queries and keys (Qwen3).
 func (c Config) QKNorm() bool { return c.Architecture == ArchQwen3 }
@@ -131,8 +172,17 @@ func (c Config) Validate() error {
 	if !(c.RMSNormEps > 0) {
 		return fmt.Errorf("lm config: rms_norm_eps must be > 0, got %g", c.RMSNormEps)
 	}
-	if !(c.RopeTheta > 1) {
-		return fmt.Errorf("lm config: rope_theta must be > 1, got %g", c.RopeTheta)
+	if !(c.RopeTheta > 1) || math.IsInf(c.RopeTheta, 0) {
+		return fmt.Errorf("lm config: rope_theta must be a finite number > 1, got %g", c.RopeTheta)
+	}
+	if err := c.RopeScaling.validate("rope_scaling"); err != nil {
+		return fmt.Errorf("lm config: %w", err)
+	}
+	if c.RopeScaling.Type == RopeDynamic && c.HeadDim <= 2 {
+		return fmt.Errorf("lm config: rope_type \"dynamic\" needs head_dim > 2, got %d", c.HeadDim)
+	}
+	if err := c.validateWindow(); err != nil {
+		return fmt.Errorf("lm config: %w", err)
 	}
 	if c.TorchDType != "float32" && c.TorchDType != "bfloat16" {
 		return fmt.Errorf("lm config: torch_dtype must be \"float32\" or \"bfloat16\", got %q", c.TorchDType)
@@ -144,6 +194,28 @@ func (c Config) Validate() error {
 		if id < 0 || id >= c.VocabSize {
 			return fmt.Errorf("lm config: eos_token_id %d is outside the vocabulary [0,%d)", id, c.VocabSize)
 		}
+	}
+	return nil
+}
+
+// validateWindow checks the sliding-window fields against the architecture.
+func (c Config) validateWindow() error {
+	if c.SlidingWindow < 0 {
+		return fmt.Errorf("sliding_window must be > 0 (or null for none), got %d", c.SlidingWindow)
+	}
+	qwen := c.Architecture == ArchQwen2 || c.Architecture == ArchQwen3
+	switch {
+	case c.Architecture == ArchLlama && c.SlidingWindow != 0:
+		return fmt.Errorf("sliding_window %d is not supported by %s (%s, %s and %s have sliding-window attention)",
+			c.SlidingWindow, c.Architecture, ArchMistral, ArchQwen2, ArchQwen3)
+	case c.UseSlidingWindow && !qwen:
+		return fmt.Errorf("use_sliding_window=true is not supported by %s (only %s and %s read it)", c.Architecture, ArchQwen2, ArchQwen3)
+	case c.UseSlidingWindow && c.SlidingWindow == 0:
+		return errors.New("use_sliding_window=true needs sliding_window > 0, got none")
+	case c.MaxWindowLayers < 0:
+		return fmt.Errorf("max_window_layers must be >= 0, got %d", c.MaxWindowLayers)
+	case c.MaxWindowLayers != 0 && !qwen:
+		return fmt.Errorf("max_window_layers is not used by %s (only by %s and %s)", c.Architecture, ArchQwen2, ArchQwen3)
 	}
 	return nil
 }
@@ -208,6 +280,7 @@ type hfConfig struct {
 	HeadDim               int              `json:"head_dim,omitempty"`
 	RMSNormEps            float64          `json:"rms_norm_eps"`
 	RopeTheta             float64          `json:"rope_theta"`
+	RopeParameters        *json.RawMessage `json:"rope_parameters,omitempty"`
 	TieWordEmbeddings     bool             `json:"tie_word_embeddings"`
 	AttentionBias         bool             `json:"attention_bias"`
 	MaxPositionEmbeddings int              `json:"max_position_embeddings"`
@@ -218,6 +291,9 @@ type hfConfig struct {
 	RopeScaling           *json.RawMessage `json:"rope_scaling"`
 	MLPBias               bool             `json:"mlp_bias,omitempty"`
 	UseSlidingWindow      bool             `json:"use_sliding_window,omitempty"`
+	SlidingWindow         json.RawMessage  `json:"sliding_window,omitempty"`
+	MaxWindowLayers       *int             `json:"max_window_layers,omitempty"`
+	LayerTypes            []string         `json:"layer_types,omitempty"`
 }
 
 // ParseConfig parses the bytes of a Hugging Face config.json, applies defaults and validates.
@@ -243,14 +319,14 @@ func ParseConfig(data []byte) (Config, error) {
 	if h.HiddenAct != "" && h.HiddenAct != "silu" {
 		return Config{}, fmt.Errorf("lm config: hidden_act %q is not supported (only \"silu\")", h.HiddenAct)
 	}
-	if h.RopeScaling != nil && string(*h.RopeScaling) != "null" {
-		return Config{}, fmt.Errorf("lm config: rope_scaling %s is not supported (only plain RoPE)", string(*h.RopeScaling))
+	if err := h.parseRope(&c); err != nil {
+		return Config{}, fmt.Errorf("lm config: %w", err)
 	}
 	if h.MLPBias {
 		return Config{}, fmt.Errorf("lm config: mlp_bias=true is not supported")
 	}
-	if h.UseSlidingWindow {
-		return Config{}, fmt.Errorf("lm config: use_sliding_window=true is not supported")
+	if err := h.parseWindow(&c); err != nil {
+		return Config{}, fmt.Errorf("lm config: %w", err)
 	}
 	if h.BOSTokenID != nil {
 		c.BOSTokenID = *h.BOSTokenID
@@ -262,6 +338,72 @@ func ParseConfig(data []byte) (Config, error) {
 	c.EOSTokenIDs = eos
 	c = c.WithDefaults()
 	return c, c.Validate()
+}
+
+// parseRope fills c's RoPE variant from rope_scaling or, when that is null or absent,
+// rope_parameters (transformers 5, which also prefers rope_scaling). A rope_theta inside the
+// object wins over the top-level one.
+func (h hfConfig) parseRope(c *Config) error {
+	field, raw := "rope_scaling", h.RopeScaling
+	if raw == nil || string(*raw) == "null" {
+		field, raw = "rope_parameters", h.RopeParameters
+	}
+	if raw == nil || string(*raw) == "null" {
+		return nil
+	}
+	r, theta, err := parseRope(field, *raw)
+	if err != nil {
+		return err
+	}
+	c.RopeScaling = r
+	if theta != 0 {
+		c.RopeTheta = theta
+	}
+	return nil
+}
+
+// parseWindow fills c's sliding-window fields. An absent sliding_window is transformers'
+// default for Mistral (4096); Qwen2 and Qwen3 keep their sliding_window for the round trip even
+// when use_sliding_window is false, and must name one when it is true.
+func (h hfConfig) parseWindow(c *Config) error {
+	qwen := c.Architecture == ArchQwen2 || c.Architecture == ArchQwen3
+	switch raw := string(h.SlidingWindow); {
+	case raw == "" && c.Architecture == ArchMistral:
+		c.SlidingWindow = hfDefaultSlidingWindow
+	case raw == "" || raw == "null":
+	default:
+		if err := json.Unmarshal(h.SlidingWindow, &c.SlidingWindow); err != nil || c.SlidingWindow <= 0 {
+			return fmt.Errorf("sliding_window must be an integer > 0 or null, got %s", raw)
+		}
+	}
+	c.UseSlidingWindow = h.UseSlidingWindow
+	if !qwen {
+		return c.validateWindow()
+	}
+	c.MaxWindowLayers = hfDefaultMaxWindowLayers
+	if h.MaxWindowLayers != nil {
+		c.MaxWindowLayers = *h.MaxWindowLayers
+	}
+	if err := c.validateWindow(); err != nil {
+		return err
+	}
+	// transformers 4.53+ writes layer_types; it must be what max_window_layers gives.
+	if h.LayerTypes != nil && c.UseSlidingWindow {
+		if len(h.LayerTypes) != c.NumLayers {
+			return fmt.Errorf("layer_types has %d entries, want num_hidden_layers = %d", len(h.LayerTypes), c.NumLayers)
+		}
+		for l, typ := range h.LayerTypes {
+			want := "full_attention"
+			if c.AttentionWindow(l) > 0 {
+				want = "sliding_attention"
+			}
+			if typ != want {
+				return fmt.Errorf("layer_types[%d] %q is not supported: with max_window_layers %d layer %d uses %q (sliding layers must be those from max_window_layers on)",
+					l, typ, c.MaxWindowLayers, l, want)
+			}
+		}
+	}
+	return nil
 }
 
 // ReadConfig reads DIR/config.json (or the file itself when path names a file).
@@ -327,7 +469,21 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		NumAttentionHeads: c.NumHeads, NumKeyValueHeads: c.NumKVHeads, HeadDim: c.HeadDim,
 		RMSNormEps: c.RMSNormEps, RopeTheta: c.RopeTheta, TieWordEmbeddings: c.TieWordEmbeddings,
 		AttentionBias: c.AttentionBias, MaxPositionEmbeddings: c.MaxPositionEmbeddings,
-		TorchDType: c.TorchDType, HiddenAct: "silu",
+		TorchDType: c.TorchDType, HiddenAct: "silu", UseSlidingWindow: c.UseSlidingWindow,
+	}
+	if rope := marshalRope(c.RopeScaling); rope != nil {
+		h.RopeScaling = (*json.RawMessage)(&rope)
+	}
+	switch c.Architecture {
+	case ArchMistral, ArchQwen2, ArchQwen3:
+		// null is not the same as absent: transformers' default window is 4096.
+		h.SlidingWindow = json.RawMessage("null")
+		if c.SlidingWindow > 0 {
+			h.SlidingWindow, _ = json.Marshal(c.SlidingWindow)
+		}
+		if c.Architecture != ArchMistral {
+			h.MaxWindowLayers = &c.MaxWindowLayers
+		}
 	}
 	if c.BOSTokenID >= 0 {
 		bos := c.BOSTokenID

@@ -317,14 +317,14 @@ func (m *Model) prefillGraph(cacheLen int) model.CanonicalExecGraphFn {
 	return func(_ *model.Scope, g *Graph, in []*Node) []*Node {
 		ids, mask := in[0], in[1]
 		plen := ids.Shape().Dimensions[1]
-		allowed := causalMask(mask)
+		allowed := m.layerMasks(causalMask(mask), nil)
 		var caches []*Node
 		pad := func(x *Node) *Node {
 			return Pad(x, ScalarZero(g, x.DType()), compute.PadAxis{}, compute.PadAxis{End: cacheLen - plen}, compute.PadAxis{}, compute.PadAxis{})
 		}
-		hidden := m.decoder(ids, positionsFromMask(mask), func(_ int, k, v *Node) (*Node, *Node, *Node) {
+		hidden := m.decoder(ids, positionsFromMask(mask), func(l int, k, v *Node) (*Node, *Node, *Node) {
 			caches = append(caches, pad(k), pad(v))
-			return k, v, allowed
+			return k, v, allowed(l)
 		})
 		last := SliceAxis(hidden, 1, AxisElem(plen-1))
 		logits := Reshape(m.Logits(last), ids.Shape().Dimensions[0], m.Config.VocabSize)
@@ -339,15 +339,16 @@ func (m *Model) decodeGraph() model.CanonicalExecGraphFn {
 		tok, pos, keyMask, slot := in[0], in[1], in[2], in[3]
 		caches := in[4:]
 		bsz, cacheLen := keyMask.Shape().Dimensions[0], keyMask.Shape().Dimensions[1]
-		allowed := BroadcastToDims(InsertAxes(ConvertDType(keyMask, dtypes.Bool), 1), bsz, 1, cacheLen)
 		zero := ScalarZero(g, dtypes.Int32)
 		slot = ConvertDType(slot, dtypes.Int32)
+		// The whole cache stays: a layer with a sliding window masks the slots before it.
+		allowed := m.layerMasks(BroadcastToDims(InsertAxes(ConvertDType(keyMask, dtypes.Bool), 1), bsz, 1, cacheLen), slot)
 		newCaches := make([]*Node, len(caches))
 		hidden := m.decoder(tok, pos, func(l int, k, v *Node) (*Node, *Node, *Node) {
 			kc := DynamicUpdateSlice(caches[2*l], k, []*Node{zero, slot, zero, zero})
 			vc := DynamicUpdateSlice(caches[2*l+1], v, []*Node{zero, slot, zero, zero})
 			newCaches[2*l], newCaches[2*l+1] = kc, vc
-			return kc, vc, allowed
+			return kc, vc, allowed(l)
 		})
 		logits := Reshape(m.Logits(hidden), bsz, m.Config.VocabSize)
 		return append([]*Node{logits}, newCaches...)

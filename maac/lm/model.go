@@ -268,20 +268,6 @@ func positionsFromMask(mask *Node) *Node {
 	return MaxScalar(SubScalar(CumSum(m, 1), 1), 0)
 }
 
-// rope returns cos and sin [B,T,1,headDim] for int32 positions [B,T] (HF rotate-half layout).
-func (m *Model) rope(positions *Node) (cos, sin *Node) {
-	g := positions.Graph()
-	hd := m.Config.HeadDim
-	inv := make([]float32, hd/2)
-	for i := range inv {
-		inv[i] = float32(1 / math.Pow(m.Config.RopeTheta, float64(2*i)/float64(hd)))
-	}
-	angles := Mul(InsertAxes(ConvertDType(positions, dtypes.Float32), -1), Reshape(Const(g, inv), 1, 1, hd/2)) // [B,T,hd/2]
-	emb := Concatenate([]*Node{angles, angles}, -1)
-	emb = InsertAxes(emb, 2) // [B,T,1,hd]
-	return Cos(emb), Sin(emb)
-}
-
 func applyRope(x, cos, sin *Node) *Node {
 	half := x.Shape().Dimensions[x.Rank()-1] / 2
 	x1 := SliceAxis(x, -1, AxisRange(0, half))
@@ -348,6 +334,31 @@ func (m *Model) decoder(ids, positions *Node, kv layerKV) *Node {
 	return rmsNorm(h, m.param(g, "model.norm.weight"), c.RMSNormEps)
 }
 
+// layerMasks returns the attention mask [B,T,S] of each layer: allowed, restricted to the layer's
+// sliding window when it has one (built once per window size, so full-attention models get
+// allowed itself). The T queries sit in cache slots firstSlot, firstSlot+1, ... (firstSlot an
+// int32 scalar, nil for 0); key slot s is kept when s > query slot - window, as in transformers'
+// sliding_window_overlay. It compares slots, not positions, as transformers does: the same for
+// a left- or right-padded row, whose real tokens are contiguous.
+func (m *Model) layerMasks(allowed, firstSlot *Node) func(layer int) *Node {
+	masks := map[int]*Node{0: allowed}
+	return func(l int) *Node {
+		w := m.Config.AttentionWindow(l)
+		if masks[w] == nil {
+			g := allowed.Graph()
+			dims := allowed.Shape().Dimensions // [B,T,S]
+			keys := Iota(g, shapes.Make(dtypes.Int32, dims[1], dims[2]), 1)
+			queries := Iota(g, shapes.Make(dtypes.Int32, dims[1], dims[2]), 0)
+			if firstSlot != nil {
+				queries = Add(queries, firstSlot)
+			}
+			inWindow := InsertAxes(GreaterThan(keys, SubScalar(queries, float64(w))), 0)
+			masks[w] = LogicalAnd(allowed, BroadcastToDims(inWindow, dims...))
+		}
+		return masks[w]
+	}
+}
+
 // causalMask returns allowed[b,t,s] = s <= t && mask[b,s] for a [B,T] mask.
 func causalMask(mask *Node) *Node {
 	g := mask.Graph()
@@ -367,9 +378,9 @@ func (m *Model) Hidden(ids, mask *Node) *Node {
 	if !equalInts(mask.Shape().Dimensions, ids.Shape().Dimensions) {
 		panic(fmt.Sprintf("lm: mask %s must have the shape of ids %s", mask.Shape(), ids.Shape()))
 	}
-	allowed := causalMask(mask)
-	return m.decoder(ids, positionsFromMask(mask), func(_ int, k, v *Node) (*Node, *Node, *Node) {
-		return k, v, allowed
+	allowed := m.layerMasks(causalMask(mask), nil)
+	return m.decoder(ids, positionsFromMask(mask), func(l int, k, v *Node) (*Node, *Node, *Node) {
+		return k, v, allowed(l)
 	})
 }
 
