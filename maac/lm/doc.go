@@ -1,5 +1,5 @@
-// Package lm is the decoder language model of the agents: Llama / Qwen2 / Qwen3 causal LMs on
-// GoMLX with everything an RL algorithm needs from a policy or a critic.
+// Package lm is the decoder language model of the agents: Llama / Mistral / Qwen2 / Qwen3 causal
+// LMs on GoMLX with everything an RL algorithm needs from a policy or a critic.
 //
 // # Models and scopes
 //
@@ -18,6 +18,25 @@
 //
 // [Config] parses config.json ([ReadConfig]) and writes it back; [Model.Save] writes config.json
 // plus safetensors in the config's torch_dtype (LoRA merged, value head as "v_head.*").
+//
+// # Architectures, RoPE variants and sliding windows
+//
+// LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM and Qwen3ForCausalLM, as transformers
+// computes them. [RopeScaling] holds the RoPE variant of rope_scaling (or transformers 5's
+// rope_parameters, whose rope_theta wins over the top-level one): default, linear, dynamic
+// (NTK), yarn (attention factor applied to cos and sin) and llama3 (every Llama 3.1+ checkpoint),
+// with transformers 5's formulas; any other rope_type, or a key the variant does not use, is an
+// error naming the field. Plain RoPE keeps its precomputed frequency table; only dynamic computes
+// its frequencies in the graph, from each row's length: seq_len = max(longest position + 1,
+// max_position_embeddings), what transformers gives the row alone (transformers takes the whole
+// batch's longest, and keeps a grown base for later shorter calls).
+//
+// [Config.SlidingWindow] is Mistral's sliding_window (every layer) and Qwen2/Qwen3's under
+// use_sliding_window (layers from max_window_layers on). The token in cache slot i attends to
+// the slots j with i-window < j <= i, transformers' sliding_window_overlay; it applies to
+// scoring, training graphs, prefill and KV-cached decoding alike. The KV cache keeps every
+// token and windowed layers mask the older ones, so decoding past the window gives the tokens
+// and log-probs of the full forward (TestGenerateWithVariantsMatchesScore), without saving memory.
 //
 // # Sampling
 //
@@ -56,14 +75,18 @@
 //
 // # Tests and benchmarks
 //
-// testdata/reference.py is an independent plain-PyTorch implementation of the three
-// architectures; it wrote the committed fixtures under testdata/ref (weights + expected logits),
-// which TestReferenceLogits matches to 1e-4 without torch. Regenerate with Debian's torch:
+// testdata/reference.py is an independent plain-PyTorch implementation of the four
+// architectures, the RoPE variants and the sliding windows; it wrote the committed fixtures under
+// testdata/ref (weights + expected logits and per-token log-probs; the RoPE-variant and window
+// fixtures score 40 tokens, past their window of 8 and original context of 16), which
+// TestReferenceLogits matches to 1e-4 and TestReferenceLogProbs (through Score) to 2e-4,
+// without torch. Regenerate with Debian's torch:
 // `cd maac/lm/testdata && /usr/bin/python3 reference.py`. `collm bench` (and the Go benchmarks
 // BenchmarkDecode, BenchmarkScore, BenchmarkTrainStep) measure speed next to the PyTorch twin
 // testdata/bench_torch.py.
 //
-// Known limits: no rope_scaling (Llama 3.1+ "llama3" scaling is rejected), no sliding window, a
-// Model is not safe for concurrent use, and positions past max_position_embeddings are not
-// rejected.
+// Known limits: RoPE types other than the five above (longrope, mrope, ...), partial rotary
+// factors and per-layer layer_types other than max_window_layers' pattern are rejected; a Model is
+// not safe for concurrent use; scoring positions past max_position_embeddings are not rejected
+// (generation is, so its dynamic NTK never scales).
 package lm
