@@ -1,6 +1,7 @@
 package maac
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -19,6 +20,9 @@ type Agent struct {
 	Name      string // the agent's scope, "agent_<i>"
 	Model     *lm.Model
 	Tokenizer tokenizer.Tokenizer
+	// Chat, when non-nil, renders each prompt as a user message with the model's chat template
+	// before it is encoded (AgentSpec.ChatTemplate).
+	Chat *tokenizer.ChatTemplate
 }
 
 // AgentSpec says where an agent's model comes from: a preset name ("tiny", "small") for a freshly
@@ -33,6 +37,16 @@ type AgentSpec struct {
 	// the env has a vocabulary, else TokenizerBytes. A checkpoint directory always uses its own
 	// tokenizer.json, so this stays empty for one.
 	Tokenizer string `json:"tokenizer,omitempty"`
+	// ChatTemplate applies the checkpoint's chat template to every prompt, as the reference
+	// library's apply_chat_template does for instruct models: the agent reads the rendering of
+	// messages=[{"role": "user", "content": prompt}] with add_generation_prompt=true, whose
+	// special tokens (<|im_start|>, <|eot_id|>, ...) encode as the special tokens they name.
+	// The template is chat_template.jinja or the "chat_template" of tokenizer_config.json in
+	// the checkpoint directory (see tokenizer.LoadChatTemplate; strftime_now formats the fixed
+	// tokenizer.DefaultChatDate, so prompts do not change with the day). Default false: prompts
+	// are encoded as the env writes them, which suits base models and models trained from
+	// scratch. True for a preset model, or a checkpoint without a template, is a config error.
+	ChatTemplate bool `json:"chat_template,omitempty"`
 }
 
 // The tokenizers of a preset model (AgentSpec.Tokenizer).
@@ -59,7 +73,15 @@ func resolveTokenizer(spec AgentSpec, env envs.Env) (AgentSpec, error) {
 		if spec.Tokenizer != "" {
 			return spec, fmt.Errorf("tokenizer %q is for preset models; model %s uses its own tokenizer.json", spec.Tokenizer, spec.Model)
 		}
+		if spec.ChatTemplate {
+			if _, err := loadChatTemplate(spec.Model); err != nil {
+				return spec, err
+			}
+		}
 		return spec, nil
+	}
+	if spec.ChatTemplate {
+		return spec, fmt.Errorf("chat_template: preset model %s has no chat template (chat_template is for a checkpoint directory whose tokenizer_config.json has one)", spec.Model)
 	}
 	_, hasVocab := envs.As[envs.Vocab](env)
 	switch spec.Tokenizer {
@@ -77,6 +99,18 @@ func resolveTokenizer(spec AgentSpec, env envs.Env) (AgentSpec, error) {
 		return spec, fmt.Errorf("tokenizer %q: want %q or %q", spec.Tokenizer, TokenizerEnv, TokenizerBytes)
 	}
 	return spec, nil
+}
+
+// loadChatTemplate loads the chat template of checkpoint directory dir for chat_template=true.
+func loadChatTemplate(dir string) (*tokenizer.ChatTemplate, error) {
+	ct, err := tokenizer.LoadChatTemplate(dir)
+	if errors.Is(err, tokenizer.ErrNoChatTemplate) {
+		return nil, fmt.Errorf("chat_template: %w: a base model has none, set chat_template to false", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("chat_template: %w", err)
+	}
+	return ct, nil
 }
 
 // EnvTokenizer returns the word-level tokenizer an agent uses with TokenizerEnv: the env's pieces
@@ -136,13 +170,35 @@ func newAgent(backend compute.Backend, store *model.Store, i int, spec AgentSpec
 			return nil, fmt.Errorf("agent %d: %w", i, err)
 		}
 	}
-	return &Agent{Name: name, Model: m, Tokenizer: tok}, nil
+	a := &Agent{Name: name, Model: m, Tokenizer: tok}
+	if spec.ChatTemplate {
+		if _, err := lm.Preset(spec.Model); err == nil {
+			return nil, fmt.Errorf("agent %d: chat_template: preset model %s has no chat template", i, spec.Model)
+		}
+		if a.Chat, err = loadChatTemplate(spec.Model); err != nil {
+			return nil, fmt.Errorf("agent %d: %w", i, err)
+		}
+	}
+	return a, nil
 }
 
 // responseText decodes a sampled response without its final stop token and cuts it before the
 // first of the env's stop strings (see lm.ResponseText).
 func (a *Agent) responseText(s lm.Sample, cfg lm.GenerateConfig) string {
 	return lm.ResponseText(a.Tokenizer.Decode, s, cfg.StopStrings)
+}
+
+// encodePrompt tokenizes an env's prompt for the agent, keeping at most room tokens: the prompt's
+// chat-template rendering when the agent has a template (Chat), else the prompt itself (see
+// encodePrompt).
+func (a *Agent) encodePrompt(prompt string, room int) (ids []int, truncated bool, err error) {
+	if a.Chat != nil {
+		if prompt, err = a.Chat.RenderPrompt(prompt); err != nil {
+			return nil, false, fmt.Errorf("%s: %w", a.Name, err)
+		}
+	}
+	ids, truncated = encodePrompt(a.Tokenizer, prompt, room)
+	return ids, truncated, nil
 }
 
 // encodePrompt tokenizes a prompt for model m, keeping at most room tokens: a prompt longer than

@@ -1,11 +1,14 @@
 package maac
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/collm/collm/envs"
 	"github.com/collm/collm/maac/lm"
@@ -111,5 +114,97 @@ func TestTokenizerChoice(t *testing.T) {
 	}
 	if _, ok := tr.Agents[1].Tokenizer.(*tokenizer.WordLevel); !ok {
 		t.Errorf("agent 1 default: %T, want the env's word-level tokenizer", tr.Agents[1].Tokenizer)
+	}
+}
+
+// chatCheckpoint saves a tiny model with the small Qwen2-style tokenizer.json of the tokenizer
+// tests and, when withTemplate, Qwen2.5-Instruct's tokenizer_config.json (chat template, EOS
+// <|im_end|>), and returns its directory.
+func chatCheckpoint(t *testing.T, withTemplate bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{"tokenizer.json": "tokenizer/testdata/tiny-qwen/tokenizer.json"}
+	if withTemplate {
+		files["tokenizer_config.json"] = "tokenizer/testdata/chat/qwen2.5/tokenizer_config.json"
+	}
+	for name, src := range files {
+		data, err := os.ReadFile(src)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, name), data, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok, err := tokenizer.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := lm.PresetFor("tiny", tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be, err := lm.NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := lm.NewRandom(be, model.NewStore(), "m", cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestChatTemplatePrompts: an agent with chat_template reads its prompts rendered by the
+// checkpoint's template (special tokens as their ids), the other agent the plain prompts.
+func TestChatTemplatePrompts(t *testing.T) {
+	dir := chatCheckpoint(t, true)
+	env, err := envs.New("toy-coord", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := runConfig("magrpo", nil, 1)
+	cfg.MC.TasksPerUpdate, cfg.MC.NumGenerations = 1, 2
+	cfg.Agents = []AgentSpec{{Model: dir, ChatTemplate: true}, {Model: dir}}
+	tr, err := build(cfg, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tr.rollout(context.Background(), tr.trainingPlay(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := tr.Agents[0].Tokenizer
+	start, _ := tok.TokenID("<|im_start|>system")
+	for _, nd := range r.roots {
+		text, err := tr.Agents[0].Chat.RenderPrompt(nd.prompts[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(text, "<|im_start|>system\n") || !strings.HasSuffix(text, nd.prompts[0]+"<|im_end|>\n<|im_start|>assistant\n") {
+			t.Errorf("rendered prompt %q, want Qwen2.5's layout around %q", text, nd.prompts[0])
+		}
+		if ids := nd.promptIDs[0]; len(ids) == 0 || ids[0] != start || !slices.Equal(ids, tok.Encode(text)) {
+			t.Errorf("agent 0 prompt ids %v, want those of the rendered prompt, starting with %d (<|im_start|>system)", ids, start)
+		}
+		if ids, want := nd.promptIDs[1], tok.Encode(nd.prompts[1]); !slices.Equal(ids, want) {
+			t.Errorf("agent 1 (no chat_template) prompt ids %v, want the plain prompt's %v", ids, want)
+		}
+	}
+
+	// chat_template for a model that has none is a config error naming the agent.
+	for _, tc := range []struct{ model, want string }{
+		{"tiny", "agent 1: chat_template: preset model tiny has no chat template"},
+		{chatCheckpoint(t, false), "agent 1: chat_template: tokenizer: %s: no chat template"},
+	} {
+		cfg := runConfig("magrpo", nil, 1)
+		cfg.Agents = []AgentSpec{{Model: "tiny"}, {Model: tc.model, ChatTemplate: true}}
+		want := strings.ReplaceAll(tc.want, "%s", tc.model)
+		if _, err := ResolveConfig(cfg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("chat_template with %s: error %v, want %q", tc.model, err, want)
+		}
 	}
 }

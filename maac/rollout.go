@@ -185,7 +185,10 @@ func (t *Trainer) sampleTurn(r *rollout, p play, depth int, frontier []*node, k 
 		nd.samples = make([][]lm.Sample, len(t.Agents))
 		for i, a := range t.Agents {
 			room := a.Model.Config.MaxPositionEmbeddings - t.common.MaxNewTokens
-			ids, cut := encodePrompt(a.Tokenizer, prompts[i], room)
+			ids, cut, err := a.encodePrompt(prompts[i], room)
+			if err != nil {
+				return err
+			}
 			if cut {
 				r.truncated++
 			}

@@ -61,7 +61,10 @@ func (t *Trainer) WarmStart(steps int) ([]float64, error) {
 					return nil, fmt.Errorf("warm start: env %s has no demonstration for agent %d of task %d", t.Env.Spec().Name, i, task)
 				}
 				room := a.Model.Config.MaxPositionEmbeddings - t.common.MaxNewTokens
-				prompt, _ := encodePrompt(a.Tokenizer, st.Prompts()[i], room)
+				prompt, _, err := a.encodePrompt(st.Prompts()[i], room)
+				if err != nil {
+					return nil, fmt.Errorf("warm start: %w", err)
+				}
 				response := a.Tokenizer.Encode(answers[i][rng.IntN(len(answers[i]))])
 				if eos := a.Tokenizer.EOS(); eos >= 0 {
 					response = append(response, eos)
