@@ -12,7 +12,7 @@ import (
 func init() {
 	register(&command{
 		name:    "tokenize",
-		summary: "show the token ids and pieces of a text (--tokenizer DIR|tokenizer.json|bytes), or decode --ids",
+		summary: "show the token ids and pieces of a text (--tokenizer DIR|tokenizer.json|bytes; --chat: as a user message in the model's chat template), or decode --ids",
 		run:     runTokenize,
 	})
 }
@@ -22,6 +22,7 @@ func runTokenize(args []string, stdout, stderr io.Writer) error {
 	tokPath := fs.String("tokenizer", "bytes", "a model directory with tokenizer.json, a tokenizer.json file, or \"bytes\" for the byte-level tokenizer")
 	text := fs.String("text", "", "the text to encode (or give it as arguments)")
 	ids := fs.String("ids", "", "comma-separated ids to decode instead of encoding a text")
+	chat := fs.Bool("chat", false, "render the text as a user message with the chat template of the --tokenizer model directory and the generation prompt (as agents with chat_template: true read prompts), and show that rendering and its tokens")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -31,6 +32,13 @@ func runTokenize(args []string, stdout, stderr io.Writer) error {
 		tok = tokenizer.NewByteLevel()
 	} else if tok, err = tokenizer.Load(*tokPath); err != nil {
 		return err
+	}
+
+	if *chat && *ids != "" {
+		return usageErrorf("--chat renders a text; it does not go with --ids")
+	}
+	if *chat && *tokPath == "bytes" {
+		return usageErrorf("--chat needs --tokenizer DIR, a model directory whose tokenizer_config.json has a chat template")
 	}
 
 	if *ids != "" {
@@ -57,6 +65,20 @@ func runTokenize(args []string, stdout, stderr io.Writer) error {
 	}
 	if *text == "" {
 		return usageErrorf("no text: use --text T or --ids 1,2,3")
+	}
+	if *chat {
+		tmpl, err := tokenizer.LoadChatTemplate(*tokPath)
+		if err != nil {
+			return err
+		}
+		if *text, err = tmpl.RenderPrompt(*text); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "chat template: %s\nrendered prompt (%d bytes):\n%s", tmpl.Path, len(*text), *text)
+		if !strings.HasSuffix(*text, "\n") {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintln(stdout)
 	}
 	enc := tok.Encode(*text)
 	fmt.Fprintf(stdout, "%d tokens (vocabulary %d, EOS %d, pad %d)\n", len(enc), tok.VocabSize(), tok.EOS(), tok.Pad())
