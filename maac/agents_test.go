@@ -1,6 +1,7 @@
 package maac
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -206,5 +207,35 @@ func TestChatTemplatePrompts(t *testing.T) {
 		if _, err := ResolveConfig(cfg); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("chat_template with %s: error %v, want %q", tc.model, err, want)
 		}
+	}
+}
+
+// TestExportKeepsTheCheckpointsTokenizer: an agent started from a checkpoint directory is
+// exported with that checkpoint's tokenizer files, so the export loads as an agent again, chat
+// template included.
+func TestExportKeepsTheCheckpointsTokenizer(t *testing.T) {
+	dir := chatCheckpoint(t, true)
+	cfg := runConfig("magrpo", nil, 1)
+	cfg.MC.TasksPerUpdate, cfg.MC.NumGenerations = 1, 2
+	cfg.Agents = []AgentSpec{{Model: dir, ChatTemplate: true}, {Model: dir}}
+	tr, err := Build(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(t.TempDir(), "checkpoint")
+	if err := tr.SaveCheckpoint(ckpt); err != nil {
+		t.Fatal(err)
+	}
+	exported := filepath.Join(ckpt, "agent_0")
+	for _, name := range []string{"tokenizer.json", "tokenizer_config.json"} {
+		want, _ := os.ReadFile(filepath.Join(dir, name))
+		got, err := os.ReadFile(filepath.Join(exported, name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("exported %s differs from the checkpoint's (%v)", name, err)
+		}
+	}
+	cfg.Agents = []AgentSpec{{Model: exported, ChatTemplate: true}, {Model: exported}}
+	if _, err := ResolveConfig(cfg); err != nil {
+		t.Errorf("the exported agent does not load as an agent with its chat template: %v", err)
 	}
 }

@@ -23,8 +23,9 @@ import (
 //	state.json          the progress counters (update, env_step), whether the warm start
 //	                    ran, and the format version
 //	agent_<i>/          each actor exported as a Hugging Face checkpoint (config.json +
-//	                    model.safetensors, and tokenizer.json for an env vocabulary), usable
-//	                    outside collm
+//	                    model.safetensors with LoRA adapters merged, and the tokenizer: the
+//	                    tokenizer files of the checkpoint it started from, or tokenizer.json
+//	                    for an env vocabulary), usable outside collm
 //
 // Sampling and task order derive from (seed, update), so the counters are all the random state
 // there is: a resumed run repeats exactly the trajectory of one that never stopped.
@@ -71,9 +72,14 @@ func (t *Trainer) SaveCheckpoint(dir string) error {
 	if err := os.WriteFile(filepath.Join(tmp, "state.json"), append(state, '\n'), 0o644); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	for _, a := range t.Agents {
+	for i, a := range t.Agents {
 		if err := a.Model.Save(filepath.Join(tmp, a.Name)); err != nil {
 			return fmt.Errorf("checkpoint: exporting %s: %w", a.Name, err)
+		}
+		if copied, err := copyTokenizerFiles(t.config.Agents[i].Model, filepath.Join(tmp, a.Name)); err != nil {
+			return fmt.Errorf("checkpoint: exporting %s's tokenizer: %w", a.Name, err)
+		} else if copied {
+			continue
 		}
 		if w, ok := a.Tokenizer.(*tokenizer.WordLevel); ok {
 			data, err := w.MarshalHF()
@@ -254,4 +260,31 @@ func summarizePaths(paths []string) string {
 		first += ", ..."
 	}
 	return "under " + strings.Join(scopes, ", ") + ": " + first
+}
+
+// tokenizerFiles are the files of a Hugging Face checkpoint besides its config and weights that
+// a model needs to be used again: its tokenizer, special tokens, chat template and EOS ids.
+var tokenizerFiles = []string{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+	"generation_config.json", "chat_template.jinja"}
+
+// copyTokenizerFiles copies the tokenizerFiles that the checkpoint directory src has into dst, so
+// that an exported agent loads like the checkpoint it started from; copied is false when src is
+// not a directory (a preset) or has no tokenizer.json.
+func copyTokenizerFiles(src, dst string) (copied bool, err error) {
+	if _, err := os.Stat(filepath.Join(src, "tokenizer.json")); err != nil {
+		return false, nil
+	}
+	for _, name := range tokenizerFiles {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), data, 0o644); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }

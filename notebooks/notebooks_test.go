@@ -92,6 +92,13 @@ func TestTutorialsRun(t *testing.T) {
 			if path == "01-quickstart.ipynb" || path == "04-paper-claims.ipynb" || path == "05-reward-prototyping.ipynb" {
 				checkChartsDrawn(t, html)
 			}
+			if path == "06-your-own-model.ipynb" {
+				checkChartsDrawn(t, html)
+				checkOutputs(t, filepath.Join(out, path), []string{
+					`"rope_type": "llama3"`, "largest difference:", "LoRA rank 8 on [q_proj v_proj]",
+					"adapters merged into the weights: true", "the trained agent and the reloaded checkpoint differ by at most",
+				})
+			}
 			if path == "05-reward-prototyping.ipynb" {
 				checkComparisons(t, runs, map[string]int{"rewards": 2})
 				checkOutputs(t, filepath.Join(out, path), []string{
