@@ -1,6 +1,8 @@
 package lm
 
 import (
+	"math"
+	"strings"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -100,5 +102,73 @@ func BenchmarkTrainStep(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestBenchShapes: the shapes have the parameter counts of the released models (Qwen2.5-0.5B:
+// 494,032,768; Llama-3.2-1B: 1,235,814,400), and unknown names list the known ones.
+func TestBenchShapes(t *testing.T) {
+	for name, want := range map[string]int{"qwen2.5-0.5b": 494_032_768, "llama-3.2-1b": 1_235_814_400} {
+		c, err := BenchShape(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.NumParams(); got != want {
+			t.Errorf("%s: %d parameters, want %d", name, got, want)
+		}
+	}
+	if _, err := BenchShape("gpt2"); err == nil || !strings.Contains(err.Error(), "qwen2.5-0.5b, llama-3.2-1b") {
+		t.Errorf("unknown shape: %v", err)
+	}
+}
+
+// TestBenchmarkModel: one quick run of every measurement on a one-layer model built by
+// NewRandomForBench; the LoRA adapters are merged away and the parameter counts agree.
+func TestBenchmarkModel(t *testing.T) {
+	cfg, err := Preset("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.NumLayers = 1
+	m, err := NewRandomForBench(testBackend(t), model.NewStore(), "bench", cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _, err := m.WeightTensor("model.layers.0.self_attn.q_proj.weight")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sq float64
+	for _, x := range w {
+		sq += float64(x) * float64(x)
+	}
+	if std := math.Sqrt(sq / float64(len(w))); std < 0.018 || std > 0.022 {
+		t.Errorf("NewRandomForBench: std %g, want about %g", std, initStd)
+	}
+	if n, _, _ := m.WeightTensor("model.norm.weight"); n[0] != 1 {
+		t.Errorf("NewRandomForBench: norm weight %g, want 1", n[0])
+	}
+	r, err := BenchmarkModel(m, BenchConfig{Batch: 2, SeqLen: 8, PromptLen: 4, NewTokens: 2, Reps: 1, LoRA: &LoRAConfig{}, FullTrain: "yes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(r.DecodeMsPerToken > 0 && r.ScoreTokensPerSec > 0 && r.TrainStepLoRAMs > 0 && r.TrainStepMs > 0) || r.TrainSkipped != "" {
+		t.Errorf("a measurement is missing: %+v", r)
+	}
+	const wantLoRA = 2 * 8 * (128 + 128) // q_proj and v_proj, [8,128] A and [128,8] B, one layer
+	if r.LoRA == nil || r.LoRA.Rank != 8 || r.LoRAParams != wantLoRA {
+		t.Errorf("LoRA %+v with %d parameters, want rank 8 on q_proj and v_proj (%d)", r.LoRA, r.LoRAParams, wantLoRA)
+	}
+	if m.LoRA() != nil {
+		t.Error("the adapters were not merged after the benchmark")
+	}
+	if r.PeakRSSMB <= 0 || r.PeakRSSMBAfter["train"] != r.PeakRSSMB || r.DeviceMemoryMB != nil {
+		t.Errorf("memory: peak %g, after %v, device %v", r.PeakRSSMB, r.PeakRSSMBAfter, r.DeviceMemoryMB)
+	}
+	if _, err := BenchmarkModel(m, BenchConfig{NewTokens: 1}); err == nil {
+		t.Error("NewTokens 1 accepted")
+	}
+	if _, err := BenchmarkModel(m, BenchConfig{SeqLen: 300}); err == nil || !strings.Contains(err.Error(), "context of 256") {
+		t.Errorf("a sequence longer than the context: %v", err)
 	}
 }
