@@ -160,7 +160,43 @@ func Install(opts InstallOptions) error {
 		return fmt.Errorf("kernelspec: %w", err)
 	}
 	fmt.Fprintf(opts.Log, "ok       %-15s %s\n", "kernelspec", path)
+	web, err := installEChartsWeb()
+	if err != nil {
+		return fmt.Errorf("kernelspec: %w", err)
+	}
+	fmt.Fprintf(opts.Log, "ok       %-15s %s\n", "echarts (web)", web)
 	return nil
+}
+
+// EChartsWebFile is the name of the copy of the ECharts library in the kernelspec directory.
+// Jupyter serves a kernelspec's files (classic Notebook, JupyterLab and Notebook 7 alike), so a
+// page reaches it at <base_url>kernelspecs/collm/EChartsWebFile: chart outputs load it from there
+// when the page lacks the library that the first chart cell of a kernel session carries.
+const EChartsWebFile = "echarts-" + EChartsVersion + ".min.js"
+
+// installEChartsWeb copies the cached ECharts library into the kernelspec directory, unless the
+// same bytes are already there, and returns the copy's path.
+func installEChartsWeb() (string, error) {
+	src, err := EChartsPath()
+	if err != nil {
+		return "", err
+	}
+	dir, err := KernelDir()
+	if err != nil {
+		return "", err
+	}
+	js, err := os.ReadFile(src)
+	if err != nil {
+		return "", fmt.Errorf("the ECharts library for the notebook pages: %w", err)
+	}
+	dst := filepath.Join(dir, EChartsWebFile)
+	if have, err := os.ReadFile(dst); err == nil && bytes.Equal(have, js) {
+		return dst, nil
+	}
+	if err := atomicfile.WriteFile(dst, js, 0o644); err != nil {
+		return "", fmt.Errorf("cannot write %s (%v): set JUPYTER_DATA_DIR to a writable directory", dst, err)
+	}
+	return dst, nil
 }
 
 func testToolsComponent() Component {
@@ -262,6 +298,10 @@ func checkKernelSpec(root string) Component {
 	default:
 		if _, err := os.Stat(spec.Argv[0]); err != nil {
 			c.Detail = "kernel binary missing: " + spec.Argv[0]
+			return c
+		}
+		if info, err := os.Stat(filepath.Join(dir, EChartsWebFile)); err != nil || info.Size() < 100_000 {
+			c.Detail = "the ECharts copy that notebook pages load is missing: " + filepath.Join(dir, EChartsWebFile)
 			return c
 		}
 		c.OK, c.Detail = true, filepath.Join(dir, "kernel.json")

@@ -183,6 +183,45 @@ func TestKernelSpec(t *testing.T) {
 	}
 }
 
+// The kernelspec directory holds a copy of the ECharts library, which Jupyter serves to chart
+// outputs whose page lacks it; Check reports it missing and install refreshes a stale copy.
+func TestEChartsWeb(t *testing.T) {
+	root := repoRoot(t)
+	data := t.TempDir()
+	t.Setenv("JUPYTER_DATA_DIR", data)
+	t.Setenv("COLLM_CACHE", t.TempDir())
+	if _, err := installEChartsWeb(); err == nil {
+		t.Fatal("installEChartsWeb without the cached library succeeded")
+	}
+	bin, _ := BinDir()
+	os.MkdirAll(bin, 0o755)
+	os.WriteFile(filepath.Join(bin, "gonb"), []byte("#!/bin/sh\n"), 0o755)
+	if _, err := writeKernelSpec(root, bin); err != nil {
+		t.Fatal(err)
+	}
+	if c := checkKernelSpec(root); c.OK || !strings.Contains(c.Detail, EChartsWebFile) {
+		t.Errorf("checkKernelSpec without the copy = %+v, want it missing", c)
+	}
+	cached, _ := EChartsPath()
+	os.MkdirAll(filepath.Dir(cached), 0o755)
+	for _, js := range []string{strings.Repeat("a", 200_000), strings.Repeat("b", 200_000)} {
+		os.WriteFile(cached, []byte(js), 0o644)
+		path, err := installEChartsWeb()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(data, "kernels", KernelName, "echarts-"+EChartsVersion+".min.js"); path != want {
+			t.Errorf("copy at %s, want %s", path, want)
+		}
+		if got, _ := os.ReadFile(path); string(got) != js {
+			t.Errorf("the copy holds %.10q..., want the cached library", got)
+		}
+		if c := checkKernelSpec(root); !c.OK {
+			t.Errorf("checkKernelSpec with the copy = %+v", c)
+		}
+	}
+}
+
 func TestKernelSpecUnwritable(t *testing.T) {
 	if os.Geteuid() == 0 {
 		// Root writes anywhere; a regular file in the way of the directory still fails.
