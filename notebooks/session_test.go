@@ -316,18 +316,32 @@ type chartOption struct {
 }
 
 type chartSeries struct {
-	Name string `json:"name"`
-	Data []struct {
+	Name string       `json:"name"`
+	Data []chartPoint `json:"data"`
+}
+
+// chartPoint is a point as widgets.ChartHTML writes it, [x, y], or as ECharts also reads it,
+// {"value": [x, y]}.
+type chartPoint []float64
+
+func (p *chartPoint) UnmarshalJSON(b []byte) error {
+	var v struct {
 		Value []float64 `json:"value"`
-	} `json:"data"`
+	}
+	if len(b) > 0 && b[0] == '{' {
+		err := json.Unmarshal(b, &v)
+		*p = v.Value
+		return err
+	}
+	return json.Unmarshal(b, (*[]float64)(p))
 }
 
 // xs returns the x (env_step) of every point.
 func (s chartSeries) xs() []float64 {
 	var out []float64
 	for _, d := range s.Data {
-		if len(d.Value) > 0 {
-			out = append(out, d.Value[0])
+		if len(d) > 0 {
+			out = append(out, d[0])
 		}
 	}
 	return out

@@ -446,11 +446,10 @@ func (v *compareView) draw() error {
 		return err
 	}
 	if !v.started {
-		lib, err := LibraryHTML()
-		if err != nil {
+		// The library once per kernel session, before the first chart (see Display).
+		if err := showLibrary(); err != nil {
 			return err
 		}
-		kernel.DisplayHTML(lib)
 		v.started = true
 	}
 	v.update("summary", CompareSummaryHTML(sum))

@@ -100,11 +100,10 @@ func (d *Dashboard) Render() error {
 		return nil
 	}
 	if !d.started {
-		lib, err := LibraryHTML()
-		if err != nil {
+		// The library once per kernel session, before the first chart (see Display).
+		if err := showLibrary(); err != nil {
 			return err
 		}
-		kernel.DisplayHTML(lib)
 		d.started = true
 	}
 	d.update("progress", d.progressHTML())

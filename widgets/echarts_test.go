@@ -92,30 +92,6 @@ func TestOfflinePageDrawsCharts(t *testing.T) {
 	}
 }
 
-// The check must be able to fail: the same chart without the library stays blank.
-func TestBlankChartIsDetected(t *testing.T) {
-	requireBrowser(t)
-	dir := t.TempDir()
-	h, err := ChartHTML(LineChart("loss", "x", "y", Series{Name: "a", X: []float64{0, 1}, Y: []float64{1, 0}}), "600px", "300px")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := filepath.Join(dir, "blank.html")
-	if err := os.WriteFile(page, []byte("<html><body>"+h+"</body></html>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := widgettest.CheckCharts(page, filepath.Join(dir, "shot.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Charts) != 1 || res.Charts[0].Drawn() {
-		t.Fatalf("a chart without ECharts counted as drawn: %+v", res.Charts)
-	}
-	if len(res.ConsoleErrors) == 0 {
-		t.Error("no console error for the missing library")
-	}
-}
-
 func TestDisplayOutsideNotebookIsSilent(t *testing.T) {
 	if kernel.InNotebook() {
 		t.Skip("inside a notebook")

@@ -2,7 +2,7 @@
 chart (element with class "collm-chart") was drawn: the share of non-background pixels in its
 screenshot, plus the browser console's errors. Used by widgettest.CheckCharts.
 
-Usage: chartcheck.py PAGE.html SCREENSHOT.png
+Usage: chartcheck.py PAGE.html|URL SCREENSHOT.png
 """
 import io
 import json
@@ -36,12 +36,14 @@ def main():
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     try:
-        driver.get("file://" + page)
+        driver.get(page if "://" in page else "file://" + page)
         deadline = time.time() + 20
         charts = []
         while time.time() < deadline:
             charts = driver.find_elements(By.CSS_SELECTOR, ".collm-chart")
-            if charts and all(c.find_elements(By.TAG_NAME, "canvas") for c in charts):
+            # A chart is done when it has a canvas, or when it shows text instead (collm's hint
+            # that the page has no ECharts library).
+            if charts and all(c.find_elements(By.TAG_NAME, "canvas") or c.text.strip() for c in charts):
                 break
             time.sleep(0.2)
         time.sleep(0.5)  # let the first frame paint

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/collm/collm/kernel"
 )
@@ -48,12 +49,15 @@ func Available() error {
 	return nil
 }
 
-// CheckCharts opens page in headless Chromium, waits for its charts and writes a screenshot of
-// the page scrolled to its first chart to screenshot.
+// CheckCharts opens page (a file, or an http:// URL) in headless Chromium, waits for its charts
+// and writes a screenshot of the page scrolled to its first chart to screenshot.
 func CheckCharts(page, screenshot string) (*Result, error) {
-	abs, err := filepath.Abs(page)
-	if err != nil {
-		return nil, err
+	abs := page
+	if !strings.HasPrefix(page, "http://") && !strings.HasPrefix(page, "https://") {
+		var err error
+		if abs, err = filepath.Abs(page); err != nil {
+			return nil, err
+		}
 	}
 	f, err := os.CreateTemp("", "collm-chartcheck-*.py")
 	if err != nil {
