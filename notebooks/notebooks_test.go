@@ -92,6 +92,9 @@ func TestTutorialsRun(t *testing.T) {
 			if path == "01-quickstart.ipynb" || path == "04-paper-claims.ipynb" || path == "05-reward-prototyping.ipynb" {
 				checkChartsDrawn(t, html)
 			}
+			if path == "01-quickstart.ipynb" {
+				checkSize(t, filepath.Join(out, path), 1_500_000)
+			}
 			if path == "06-your-own-model.ipynb" {
 				checkChartsDrawn(t, html)
 				checkOutputs(t, filepath.Join(out, path), []string{
@@ -138,6 +141,21 @@ func checkChartsDrawn(t *testing.T, html string) {
 	}
 	if len(res.ConsoleErrors) > 0 {
 		t.Errorf("JavaScript errors: %q", res.ConsoleErrors)
+	}
+}
+
+// checkSize fails when the executed notebook is larger than limit bytes: the ECharts library
+// (1 MB) must be in it once, not once per chart cell.
+func checkSize(t *testing.T, executed string, limit int64) {
+	t.Helper()
+	info, err := os.Stat(executed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("executed %s: %d bytes", filepath.Base(executed), info.Size())
+	if info.Size() > limit {
+		t.Errorf("the executed %s is %d bytes, want at most %d (is the ECharts library embedded more than once?)",
+			filepath.Base(executed), info.Size(), limit)
 	}
 }
 
