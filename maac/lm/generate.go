@@ -155,9 +155,6 @@ func stopWindow(stops []string) int {
 	return n + 4
 }
 
-// roundUp rounds n up to a multiple of q (bucketing shapes limits recompilation).
-func roundUp(n, q int) int { return (n + q - 1) / q * q }
-
 func (m *Model) checkIDs(what string, row int, ids []int) error {
 	for k, id := range ids {
 		if id < 0 || id >= m.Config.VocabSize {
@@ -216,14 +213,21 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 		}
 		return containsAny(cfg.Decode(toks[max(0, len(toks)-window):]), cfg.StopStrings)
 	}
-	bsz := len(prompts)
-	plen := roundUp(longest, 8)
-	cacheLen := roundUp(plen+maxNew, 32)
+	// Shapes come from buckets (see SeqBucket): rows past the prompts repeat prompt 0 and are
+	// never sampled; the KV cache holds the padded prompt and maxNew tokens.
+	n := len(prompts)
+	bsz := m.RowBucket(n)
+	plen := m.SeqBucket(longest)
+	cacheLen := m.SeqBucket(plen + maxNew)
 
 	ids := make([][]int32, bsz)
 	mask := make([][]int32, bsz)
 	pos := make([][]int32, bsz)
-	for b, p := range prompts {
+	for b := range bsz {
+		p := prompts[0]
+		if b < n {
+			p = prompts[b]
+		}
 		ids[b] = make([]int32, plen)
 		mask[b] = make([]int32, plen)
 		off := plen - len(p)
@@ -252,13 +256,17 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 	if err != nil {
 		return nil, err
 	}
-	samples := make([]Sample, bsz)
-	rngs := make([]*rand.Rand, bsz)
+	samples := make([]Sample, n)
+	rngs := make([]*rand.Rand, n)
 	for b := range rngs {
 		rngs[b] = rand.New(rand.NewPCG(cfg.Seed, uint64(b)))
 	}
 	done := make([]bool, bsz)
 	tok := make([][]int32, bsz)
+	for b := range bsz {
+		done[b] = b >= n // padding rows
+		tok[b] = []int32{0}
+	}
 	for step := range maxNew {
 		rows := logits.Value().([][]float32)
 		allDone := true
@@ -274,7 +282,7 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 			s.Tokens = append(s.Tokens, id)
 			s.LogProbs = append(s.LogProbs, lp)
 			s.SampleLogProbs = append(s.SampleLogProbs, slp)
-			tok[b] = []int32{int32(id)}
+			tok[b][0] = int32(id)
 			switch {
 			case stop[id] || completesStopString(s.Tokens):
 				done[b], s.FinishReason = true, FinishStop

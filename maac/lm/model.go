@@ -39,6 +39,8 @@ type Model struct {
 	Scope string
 
 	lora *LoRAConfig
+	// coarseBuckets makes the model use a compiling backend's shape buckets (tests on the CPU).
+	coarseBuckets bool
 
 	mu    sync.Mutex
 	execs map[string]*model.Exec
@@ -229,6 +231,7 @@ func (m *Model) param(g *Graph, name string) *Node {
 	if !m.Store.IsTraining(g) {
 		m.Store.SetTraining(g, true)
 	}
+	countCompile(m.Store, g)
 	v := m.variable(name)
 	if v == nil {
 		panic(fmt.Sprintf("lm: model %s has no variable %q", m.Scope, name))

@@ -12,7 +12,9 @@ import (
 
 // TokenLogProbs returns, for ids [B,T] under mask [B,T] (1 = real token), logp [B,T] with
 // logp[b,t] = log p(ids[b,t] | ids[b,<t]) (natural log, temperature 1) and entropy [B,T], the
-// entropy of that predictive distribution p(.|ids[b,<t]). Both are 0 at t=0 and where mask is 0.
+// entropy of that predictive distribution p(.|ids[b,<t]). Both are 0 where mask is 0 and at each
+// row's first real token (t=0, or the first after left padding), which has nothing to be
+// predicted from: a row's results do not depend on how much padding it has.
 // Graph-building function with gradients: a policy-gradient loss is
 // -ReduceSum(logp * responseMask * advantage) / n inside a Trainer loss.
 func (m *Model) TokenLogProbs(ids, mask *Node) (logp, entropy *Node) {
@@ -35,10 +37,12 @@ func (m *Model) TokenLogProbsFromLogits(logits, ids, mask *Node) (logp, entropy 
 	indices := Concatenate([]*Node{Iota(g, idxShape, 0), Iota(g, idxShape, 1), InsertAxes(targets, -1)}, -1)
 	picked := Gather(lsm, indices)                // [B,T-1]
 	ent := Neg(ReduceSum(Mul(Exp(lsm), lsm), -1)) // [B,T-1]
+	// A position counts when it and the one it is predicted from are real tokens.
 	fmask := ConvertDType(mask, dtypes.Float32)
+	valid := Mul(SliceAxis(fmask, 1, AxisRange(1)), SliceAxis(fmask, 1, AxisRange(0, t-1))) // [B,T-1]
 	zero := Zeros(g, shapes.Make(dtypes.Float32, bsz, 1))
-	logp = Mul(Concatenate([]*Node{zero, picked}, 1), fmask)
-	entropy = Mul(Concatenate([]*Node{zero, ent}, 1), fmask)
+	logp = Concatenate([]*Node{zero, Mul(picked, valid)}, 1)
+	entropy = Concatenate([]*Node{zero, Mul(ent, valid)}, 1)
 	return logp, entropy
 }
 
@@ -59,9 +63,10 @@ type Batch struct {
 	ResponseStart []int32
 }
 
-// PackBatch left-pads prompt+response pairs to a common length rounded up to a multiple of 8
-// (fewer distinct shapes, fewer compilations). responses may be nil (prompts only). Ids outside
-// the vocabulary and empty prompts are errors.
+// PackBatch left-pads prompt+response pairs to a common length, SeqBucket of the longest pair
+// (a few distinct shapes, few compilations; see SeqBucket). It keeps one row per pair: PadRows
+// adds empty rows up to RowBucket. responses may be nil (prompts only). Ids outside the
+// vocabulary and empty prompts are errors.
 func (m *Model) PackBatch(prompts, responses [][]int) (*Batch, error) {
 	if len(prompts) == 0 {
 		return nil, errors.New("lm: PackBatch: no prompts")
@@ -86,7 +91,11 @@ func (m *Model) PackBatch(prompts, responses [][]int) (*Batch, error) {
 		}
 		longest = max(longest, n)
 	}
-	t := roundUp(longest, 8)
+	return packLeft(prompts, responses, m.SeqBucket(longest)), nil
+}
+
+// packLeft left-pads valid prompt+response pairs to length t (at least the longest pair).
+func packLeft(prompts, responses [][]int, t int) *Batch {
 	b := &Batch{}
 	for i, p := range prompts {
 		var r []int
@@ -106,7 +115,31 @@ func (m *Model) PackBatch(prompts, responses [][]int) (*Batch, error) {
 		b.SeqEnd = append(b.SeqEnd, int32(t-1))
 		b.ResponseStart = append(b.ResponseStart, int32(off+len(p)))
 	}
-	return b, nil
+	return b
+}
+
+// Rows is the number of rows of the batch, padding rows included.
+func (b *Batch) Rows() int { return len(b.IDs) }
+
+// PadRows appends empty rows until the batch has rows rows (e.g. RowBucket(n), to bound the
+// shapes a training graph is compiled for): token 0 with mask 0 and response mask 0 everywhere,
+// PromptEnd 0, SeqEnd T-1 and ResponseStart T. Their log-probs and entropies are 0 and their
+// hidden states finite, so a loss that weights rows (0 for these) or sums over the response mask
+// is that of the unpadded batch; a loss normalized by the number of rows must count the real
+// ones. Fewer rows than the batch has is a no-op.
+func (b *Batch) PadRows(rows int) {
+	t := 0
+	if len(b.IDs) > 0 {
+		t = len(b.IDs[0])
+	}
+	for len(b.IDs) < rows {
+		b.IDs = append(b.IDs, make([]int32, t))
+		b.Mask = append(b.Mask, make([]int32, t))
+		b.ResponseMask = append(b.ResponseMask, make([]float32, t))
+		b.PromptEnd = append(b.PromptEnd, 0)
+		b.SeqEnd = append(b.SeqEnd, int32(t-1))
+		b.ResponseStart = append(b.ResponseStart, int32(t))
+	}
 }
 
 // Scores are per-token log-probs and entropies of responses, one slice per row (len = response length).
@@ -125,6 +158,7 @@ func (m *Model) Score(prompts, responses [][]int) (*Scores, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.PadRows(m.RowBucket(len(prompts)))
 	e, err := m.exec("score", func(_ *model.Scope, _ *Graph, in []*Node) []*Node {
 		lp, ent := m.TokenLogProbs(in[0], in[1])
 		return []*Node{lp, ent}

@@ -68,6 +68,7 @@ func (m *Model) PredictValues(seqs [][]int) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.PadRows(m.RowBucket(len(seqs)))
 	e, err := m.exec("values", func(_ *model.Scope, _ *Graph, in []*Node) []*Node {
 		return []*Node{m.Values(m.Hidden(in[0], in[1]), in[2])}
 	})
@@ -78,5 +79,5 @@ func (m *Model) PredictValues(seqs [][]int) ([]float64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lm: PredictValues: %w", err)
 	}
-	return toF64(outs[0].Value().([]float32)), nil
+	return toF64(outs[0].Value().([]float32)[:len(seqs)]), nil
 }
