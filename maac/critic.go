@@ -128,14 +128,12 @@ func (c *lmCritic) fit(edges []*edge, targets []float64) (float64, bool, error) 
 	}
 	rows, _ := c.encode(texts)
 	n := len(rows)
-	for len(rows) < roundUp(n, 8) {
-		rows = append(rows, rows[0])
-	}
 	b, err := c.model.PackBatch(rows, nil)
 	if err != nil {
 		return 0, false, err
 	}
-	y, w := make([]float32, len(rows)), make([]float32, len(rows))
+	b.PadRows(c.model.RowBucket(n)) // empty rows of weight 0: few shapes to compile
+	y, w := make([]float32, b.Rows()), make([]float32, b.Rows())
 	for i := range n {
 		y[i], w[i] = float32(targets[i]), float32(1/float64(n))
 	}
@@ -186,17 +184,15 @@ func valueExec(t *Trainer, m *lm.Model) (*model.Exec, error) {
 	return e, nil
 }
 
-// readValues runs a value executor on prompt-only rows, reading V at each row's last token.
+// readValues runs a value executor on prompt-only rows, reading V at each row's last token. The
+// batch is padded to the model's row and length buckets (lm.Model.RowBucket, SeqBucket).
 func readValues(m *lm.Model, exec *model.Exec, rows [][]int) ([]float64, error) {
 	n := len(rows)
-	padded := rows
-	for len(padded) < roundUp(n, 8) {
-		padded = append(padded, rows[0])
-	}
-	b, err := m.PackBatch(padded, nil)
+	b, err := m.PackBatch(rows, nil)
 	if err != nil {
 		return nil, err
 	}
+	b.PadRows(m.RowBucket(n))
 	out, err := exec.Exec(b.IDs, b.Mask, b.PromptEnd)
 	if err != nil {
 		return nil, err

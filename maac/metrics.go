@@ -52,6 +52,13 @@ import "fmt"
 //	                                time/update_s)
 //	throughput/env_steps_per_s      env steps per second of the whole update
 //	throughput/tokens_per_s         generated tokens per second of generation
+//	perf/compiles                   graphs compiled since the trainer was built (cumulative;
+//	                                a resumed run counts from its resume): every graph reading
+//	                                the run's model variables (generation, scoring, values,
+//	                                optimizer steps), counted when GoMLX builds it, which it does
+//	                                only to compile it (lm.Compiles). Shapes are padded to
+//	                                buckets (lm.Model.SeqBucket, RowBucket), so it stops growing
+//	                                once a run has met its lengths
 type Metrics map[string]float64
 
 // Fixed metric names.
@@ -78,6 +85,7 @@ const (
 	MetricTimeOptimizer      = "time/optimizer_s"
 	MetricEnvStepsPerSec     = "throughput/env_steps_per_s"
 	MetricTokensPerSec       = "throughput/tokens_per_s"
+	MetricCompiles           = "perf/compiles"
 )
 
 // agentMetric names a per-agent metric: agent/<i>/<name>.

@@ -198,6 +198,7 @@ func (t *Trainer) StepContext(ctx context.Context) (Metrics, error) {
 	m[MetricTimeEnv] = r.envTime.Seconds()
 	m[MetricEnvStepsPerSec] = float64(r.envSteps) / elapsed
 	m[MetricTokensPerSec] = float64(r.tokens) / r.genTime.Seconds()
+	m[MetricCompiles] = float64(lm.Compiles(t.Store))
 	for _, root := range r.roots {
 		ep := t.episode(root)
 		for _, fn := range slices.Clone(t.hooks.onEpisode) {
