@@ -16,10 +16,11 @@ import (
 	"github.com/collm/collm/widgets/widgettest"
 )
 
-// TestClassicNotebookLoadsKernelspecCopy opens, in a real classic Notebook server (Debian's
-// jupyter-notebook) and headless Chromium, a saved notebook whose chart outputs lack the library
-// (as after clearing the first chart cell, or reopening a notebook with only later outputs): the
-// charts load the copy that `collm kernel install` puts next to kernel.json, through the
+// TestClassicNotebookLoadsKernelspecCopy opens saved notebooks in a real classic Notebook server
+// (Debian's jupyter-notebook) and headless Chromium: one as `collm notebook run` saves it, whose
+// first chart cell carries the compressed library, draws every chart without help; one whose
+// chart outputs lack the library (the first chart cell cleared, or a notebook reopened with only
+// later outputs) loads the copy that `collm kernel install` puts next to kernel.json, through the
 // server's kernelspecs handler and the page's RequireJS.
 func TestClassicNotebookLoadsKernelspecCopy(t *testing.T) {
 	requireBrowser(t)
@@ -44,27 +45,42 @@ func TestClassicNotebookLoadsKernelspecCopy(t *testing.T) {
 	// A kernelspec named like collm's; the page never needs the kernel itself.
 	kj := `{"argv": ["` + kernel.Python() + `", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Go (collm)", "language": "go"}`
 	os.WriteFile(filepath.Join(spec, "kernel.json"), []byte(kj), 0o644)
-	os.WriteFile(filepath.Join(spec, kernel.EChartsWebFile), lib, 0o644)
-
-	var outputs []map[string]any
-	for _, h := range testCharts(t, 2) {
-		outputs = append(outputs, map[string]any{"output_type": "display_data", "metadata": map[string]any{},
-			"data": map[string]any{"text/html": h}})
+	display := func(h string) map[string]any {
+		return map[string]any{"output_type": "display_data", "metadata": map[string]any{}, "data": map[string]any{"text/html": h}}
 	}
-	nb := map[string]any{"nbformat": 4, "nbformat_minor": 5,
-		"metadata": map[string]any{"kernelspec": map[string]any{"name": kernel.KernelName, "display_name": "Go (collm)", "language": "go"}},
-		"cells": []any{map[string]any{"cell_type": "code", "id": "c1", "execution_count": 2, "metadata": map[string]any{},
-			"source": "widgets.Display(charts...)", "outputs": outputs}}}
-	raw, _ := json.MarshalIndent(nb, "", " ")
-	path := filepath.Join(nbDir, "cleared.ipynb")
-	os.WriteFile(path, raw, 0o644)
+	writeNotebook := func(name string, cells ...[]map[string]any) string {
+		var cs []any
+		for i, outputs := range cells {
+			cs = append(cs, map[string]any{"cell_type": "code", "id": fmt.Sprint("c", i), "execution_count": i + 1,
+				"metadata": map[string]any{}, "source": "widgets.Display(charts...)", "outputs": outputs})
+		}
+		nb := map[string]any{"nbformat": 4, "nbformat_minor": 5, "cells": cs,
+			"metadata": map[string]any{"kernelspec": map[string]any{"name": kernel.KernelName, "display_name": "Go (collm)", "language": "go"}}}
+		raw, _ := json.MarshalIndent(nb, "", " ")
+		path := filepath.Join(nbDir, name)
+		os.WriteFile(path, raw, 0o644)
+		return path
+	}
+	nbLib, err := notebookLibraryHTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := testCharts(t, 3)
+	// As `collm notebook run` saves it: the library in the first chart cell (here after a chart of
+	// a cell above it, run later in the session), charts only in later cells.
+	embedded := writeNotebook("embedded.ipynb", []map[string]any{display(cs[0])},
+		[]map[string]any{display(nbLib), display(cs[1])}, []map[string]any{display(cs[2])})
+	// The first chart cell's output cleared.
+	cleared := writeNotebook("cleared.ipynb", []map[string]any{display(cs[0]), display(cs[1])})
 
 	env := append(os.Environ(), "JUPYTER_DATA_DIR="+data, "JUPYTER_CONFIG_DIR="+filepath.Join(root, "config"),
 		"JUPYTER_RUNTIME_DIR="+filepath.Join(root, "runtime"), "HOME="+root)
-	trust := exec.Command(kernel.Python(), "-m", "nbformat.sign", path) // Notebook 6 runs output scripts only when trusted
-	trust.Env = env
-	if out, err := trust.CombinedOutput(); err != nil {
-		t.Fatalf("jupyter trust: %v\n%s", err, out)
+	for _, path := range []string{embedded, cleared} {
+		trust := exec.Command(kernel.Python(), "-m", "nbformat.sign", path) // Notebook 6 runs output scripts only when trusted
+		trust.Env = env
+		if out, err := trust.CombinedOutput(); err != nil {
+			t.Fatalf("jupyter trust: %v\n%s", err, out)
+		}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -98,13 +114,17 @@ func TestClassicNotebookLoadsKernelspecCopy(t *testing.T) {
 			t.Fatalf("the notebook server did not start: %v\n%s", err, out)
 		}
 	}
-	// The copy is served where the chart script looks for it.
+	// Without the kernelspec's copy, the library in the notebook draws every chart.
+	checkDrawnIgnoring(t, base+"notebooks/embedded.ipynb?token=collm-test", filepath.Join(root, "embedded.png"), 3)
+
+	// The copy is served where the chart script looks for it, and draws the cleared notebook.
+	os.WriteFile(filepath.Join(spec, kernel.EChartsWebFile), lib, 0o644)
 	resp, err := http.Get(base + "kernelspecs/" + kernel.KernelName + "/" + kernel.EChartsWebFile + "?token=collm-test")
 	if err != nil || resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") {
 		t.Fatalf("kernelspecs copy: %v %+v", err, resp)
 	}
 	resp.Body.Close()
-	checkDrawnIgnoring(t, base+"notebooks/cleared.ipynb?token=collm-test", filepath.Join(root, "shot.png"), 2)
+	checkDrawnIgnoring(t, base+"notebooks/cleared.ipynb?token=collm-test", filepath.Join(root, "cleared.png"), 2)
 }
 
 // checkDrawnIgnoring is checkDrawn for a live Jupyter page, whose own console errors (a missing
