@@ -44,8 +44,10 @@ func (t *Trainer) acAgentSteps(i int, r *rollout, ac *ActorCritic, cv *criticVal
 		batches[s] = b
 		all.extend(b)
 	}
+	var acc *batchGradient // the measured gradient, when one step takes all the samples
 	if !warmingUp {
-		if err := t.measureGradVariance(i, all, m); err != nil {
+		var err error
+		if acc, err = t.measureGradVariance(i, all, len(batches) == 1, m); err != nil {
 			return err
 		}
 	}
@@ -54,7 +56,7 @@ func (t *Trainer) acAgentSteps(i int, r *rollout, ac *ActorCritic, cv *criticVal
 		if warmingUp && !valueHead {
 			stats.addSamples(b)
 		} else {
-			res, err := t.stepActor(i, b, m)
+			res, err := t.stepActor(i, b, acc, m)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gomlx/compute/dtypes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -19,7 +18,16 @@ import (
 //
 // with log pi_i(a|h) the SUM of the response's token log-probs (a response is one action),
 // rho = pi/pi_old of the whole response, and w_n = 1/N (0 on padding rows), N the samples of
-// the step.
+// the step. An entropy bonus (EntropyCoef) is the mean over the step's response tokens, and a
+// value head's loss (dc-shared) the w_n-weighted sum over samples. Every term is thus a sum over
+// samples with weights fixed by the whole step (1/N per sample, 1/tokens per token): a part of
+// the step packed with the step's weights (partInputs) has a loss, and a gradient, that is its
+// share of the step's, and the shares of disjoint parts add up to the step's.
+//
+// Gradient accumulation: when the gradient-variance measurement splits an update's samples
+// into M micro-batches and the update is one step on those samples, the step applies the sum
+// of the micro-batches' shares (lm.Trainer.ApplyGradient) instead of a backward pass of its
+// own, so the measurement costs no extra backward pass.
 
 // actorBatch is the samples of one actor step.
 type actorBatch struct {
@@ -67,14 +75,13 @@ type actorLossConfig struct {
 }
 
 // newActorTrainer builds agent a's optimizer and loss. Inputs of the loss, in order: ids, mask
-// [N,T] int32; response mask [N,T]; advantages, weights, old log-probs [N]; with valueHead also
-// prompt-end index [N] int32, value targets [N], old values [N].
-func newActorTrainer(t *Trainer, a *Agent, name string, lc actorLossConfig, returnGradient bool) (*lm.Trainer, error) {
+// [N,T] int32; response mask [N,T]; advantages, sample weights, token weights, old log-probs
+// [N]; with valueHead also prompt-end index [N] int32, value targets [N], old values [N].
+func newActorTrainer(t *Trainer, a *Agent, name string, lc actorLossConfig) (*lm.Trainer, error) {
 	m := a.Model
 	cfg := t.trainConfig(name, t.common.ActorLR)
-	cfg.ReturnGradient = returnGradient
 	loss := func(g *Graph, in []*Node) (*Node, []*Node) {
-		ids, mask, respMask, adv, weights, oldLogp := in[0], in[1], in[2], in[3], in[4], in[5]
+		ids, mask, respMask, adv, weights, tokenWeights, oldLogp := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
 		hidden := m.Hidden(ids, mask)
 		logp, entropy := m.TokenLogProbsFromLogits(m.Logits(hidden), ids, mask)
 		seqLogp := ReduceSum(Mul(logp, respMask), 1) // log pi(a|h) of each response [N]
@@ -87,8 +94,7 @@ func newActorTrainer(t *Trainer, a *Agent, name string, lc actorLossConfig, retu
 			objective = Mul(seqLogp, adv)
 		}
 		policyLoss := Neg(ReduceAllSum(Mul(objective, weights)))
-		tokens := ReduceAllSum(respMask)
-		meanEntropy := Div(ReduceAllSum(Mul(entropy, respMask)), Max(tokens, ScalarOne(g, dtypes.Float32)))
+		meanEntropy := ReduceAllSum(Mul(ReduceSum(Mul(entropy, respMask), 1), tokenWeights))
 		total := policyLoss
 		if t.common.EntropyCoef > 0 {
 			total = Sub(total, MulScalar(meanEntropy, t.common.EntropyCoef))
@@ -96,7 +102,7 @@ func newActorTrainer(t *Trainer, a *Agent, name string, lc actorLossConfig, retu
 		extra := []*Node{policyLoss, meanEntropy}
 		if lc.valueHead {
 			// L = max((V - y)^2, (V_clip - y)^2), V_clip = V_old + clip(V - V_old, -eps, eps)
-			index, targets, oldValues := in[6], in[7], in[8]
+			index, targets, oldValues := in[7], in[8], in[9]
 			values := m.Values(hidden, index)
 			clippedValues := Add(oldValues, ClipScalar(Sub(values, oldValues), -lc.valueClip, lc.valueClip))
 			valueLoss := ReduceAllSum(Mul(Max(Square(Sub(values, targets)), Square(Sub(clippedValues, targets))), weights))
@@ -108,11 +114,27 @@ func newActorTrainer(t *Trainer, a *Agent, name string, lc actorLossConfig, retu
 	return lm.NewTrainer(t.Backend, t.Store, []string{m.Scope}, cfg, loss)
 }
 
-// inputs packs the batch for the actor's loss, padding the rows to a multiple of 8 with weight-0
-// copies of row 0 so that few distinct shapes are compiled.
+// tokens is the number of response tokens of b.
+func (b *actorBatch) tokens() int {
+	n := 0
+	for _, r := range b.responses {
+		n += len(r)
+	}
+	return n
+}
+
+// inputs packs the batch for the actor's loss as a whole step.
 func (b *actorBatch) inputs(m *lm.Model) ([]any, error) {
-	n := len(b.prompts)
-	padded := roundUp(n, 8)
+	return b.partInputs(m, len(b.prompts), b.tokens())
+}
+
+// partInputs packs b as a part of a step of n samples with tokens response tokens: each sample
+// weighs 1/n, each response token 1/tokens (the entropy's mean), so that the part's loss is its
+// share of the step's. The rows are padded to a multiple of 8 with weight-0 copies of row 0 so
+// that few distinct shapes are compiled.
+func (b *actorBatch) partInputs(m *lm.Model, n, tokens int) ([]any, error) {
+	rows := len(b.prompts)
+	padded := roundUp(rows, 8)
 	prompts, responses := b.prompts, b.responses
 	for len(prompts) < padded {
 		prompts = append(prompts, b.prompts[0])
@@ -122,14 +144,15 @@ func (b *actorBatch) inputs(m *lm.Model) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	adv, weights, old := make([]float32, padded), make([]float32, padded), make([]float32, padded)
-	for i := range n {
-		adv[i], weights[i], old[i] = float32(b.advantages[i]), float32(1/float64(n)), float32(b.oldLogp[i])
+	adv, weights, tokenWeights, old := make([]float32, padded), make([]float32, padded), make([]float32, padded), make([]float32, padded)
+	for i := range rows {
+		adv[i], old[i] = float32(b.advantages[i]), float32(b.oldLogp[i])
+		weights[i], tokenWeights[i] = float32(1/float64(n)), float32(1/float64(max(tokens, 1)))
 	}
-	in := []any{packed.IDs, packed.Mask, packed.ResponseMask, adv, weights, old}
+	in := []any{packed.IDs, packed.Mask, packed.ResponseMask, adv, weights, tokenWeights, old}
 	if b.targets != nil {
 		targets, values := make([]float32, padded), make([]float32, padded)
-		for i := range n {
+		for i := range rows {
 			targets[i], values[i] = float32(b.targets[i]), float32(b.oldValues[i])
 		}
 		in = append(in, packed.PromptEnd, targets, values)
@@ -145,26 +168,40 @@ type actorStep struct {
 	hasValueLoss bool
 }
 
-// stepActor runs agent i's policy-gradient step on b (Epochs passes).
-func (t *Trainer) stepActor(i int, b *actorBatch, m Metrics) (actorStep, error) {
+// stepActor runs agent i's policy-gradient step on b (Epochs passes). With acc, the measured
+// gradient of exactly b's samples (measureGradVariance), the first pass applies it instead of
+// computing its own.
+func (t *Trainer) stepActor(i int, b *actorBatch, acc *batchGradient, m Metrics) (actorStep, error) {
 	a := t.Agents[i]
 	if len(b.prompts) == 0 {
 		return actorStep{}, fmt.Errorf("%s: no samples to train on", a.Name)
 	}
 	defer timed(m, MetricTimeOptimizer)()
-	in, err := b.inputs(a.Model)
-	if err != nil {
-		return actorStep{}, fmt.Errorf("%s: %w", a.Name, err)
-	}
-	var res lm.StepResult
-	for range t.common.Epochs {
-		if res, err = t.actors[i].Step(in...); err != nil {
+	var out actorStep
+	var in []any
+	for epoch := range t.common.Epochs {
+		if epoch == 0 && acc != nil {
+			res, err := t.actors[i].ApplyGradient(acc.grad)
+			if err != nil {
+				return actorStep{}, fmt.Errorf("%s: %w", a.Name, err)
+			}
+			out = actorStep{policyLoss: acc.policyLoss, entropy: acc.entropy, gradNorm: res.GradNorm}
+			continue
+		}
+		if in == nil {
+			var err error
+			if in, err = b.inputs(a.Model); err != nil {
+				return actorStep{}, fmt.Errorf("%s: %w", a.Name, err)
+			}
+		}
+		res, err := t.actors[i].Step(in...)
+		if err != nil {
 			return actorStep{}, fmt.Errorf("%s: %w", a.Name, err)
 		}
-	}
-	out := actorStep{policyLoss: scalar(res.Extra[0]), entropy: scalar(res.Extra[1]), gradNorm: res.GradNorm}
-	if len(res.Extra) > 2 {
-		out.valueLoss, out.hasValueLoss = scalar(res.Extra[2]), true
+		out = actorStep{policyLoss: scalar(res.Extra[0]), entropy: scalar(res.Extra[1]), gradNorm: res.GradNorm}
+		if len(res.Extra) > 2 {
+			out.valueLoss, out.hasValueLoss = scalar(res.Extra[2]), true
+		}
 	}
 	return out, nil
 }
@@ -178,53 +215,97 @@ func (t *Trainer) positiveOnly(advantages []float64) {
 	}
 }
 
+// batchGradient is the gradient of an actor's loss on a whole batch, accumulated from its
+// micro-batches' shares, with the loss terms it reports.
+type batchGradient struct {
+	grad                []float32
+	policyLoss, entropy float64
+}
+
 // measureGradVariance splits agent i's samples of the update (with their final advantages) into
 // M interleaved micro-batches, computes each one's policy gradient without updating, and records
 // GradientStats. It runs every GradVarEvery updates, before the agent's first step.
-func (t *Trainer) measureGradVariance(i int, b *actorBatch, m Metrics) error {
+//
+// Each micro-batch is packed as a part of b (partInputs), so its gradient is its share of b's;
+// the statistics take each share times N/N_m, the micro-batch's own mean gradient (N_m of its N
+// samples; with an entropy bonus, its entropy term is weighted per token of b). When the update
+// is one step on b (step), the returned sum of the shares is that step's gradient, so the step
+// needs no backward pass of its own; it is nil otherwise (not measured, several steps, or a
+// value head on the actor, whose step's loss has a value term the measured policy gradient
+// lacks).
+func (t *Trainer) measureGradVariance(i int, b *actorBatch, step bool, m Metrics) (*batchGradient, error) {
 	M := t.common.GradVarMicroBatches
-	if t.gradVar[i] == nil || t.update%t.common.GradVarEvery != 0 || len(b.prompts) < M {
-		return nil // off, not due, or too few samples for M non-empty micro-batches
+	if M < 2 || t.update%t.common.GradVarEvery != 0 || len(b.prompts) < M {
+		return nil, nil // off, not due, or too few samples for M non-empty micro-batches
 	}
 	defer timed(m, MetricTimeOptimizer)()
+	tr := t.actors[i]
+	if t.gradVar[i] != nil {
+		tr, step = t.gradVar[i], false // the policy loss alone, without the value head's
+	}
+	n, tokens := len(b.prompts), b.tokens()
+	var sum []float64
+	acc := &batchGradient{}
 	grads := make([][]float32, M)
 	for mb := range M {
 		var idx []int
-		for r := mb; r < len(b.prompts); r += M {
+		for r := mb; r < n; r += M {
 			idx = append(idx, r)
 		}
 		sub := b.subset(idx)
 		sub.targets, sub.oldValues = nil, nil // the variance is of the policy gradient alone
-		in, err := sub.inputs(t.Agents[i].Model)
+		in, err := sub.partInputs(t.Agents[i].Model, n, tokens)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		res, err := t.gradVar[i].Gradient(in...)
+		res, err := tr.Gradient(in...)
 		if err != nil {
-			return fmt.Errorf("%s gradient variance: %w", t.Agents[i].Name, err)
+			return nil, fmt.Errorf("%s gradient variance: %w", t.Agents[i].Name, err)
 		}
-		grads[mb] = res.Gradient
+		g := res.Gradient
+		if step {
+			if sum == nil {
+				sum = make([]float64, len(g))
+			}
+			for j, x := range g {
+				sum[j] += float64(x)
+			}
+			acc.policyLoss += scalar(res.Extra[0])
+			acc.entropy += scalar(res.Extra[1])
+		}
+		scale := float32(float64(n) / float64(len(idx)))
+		for j := range g {
+			g[j] *= scale
+		}
+		grads[mb] = g
 	}
 	stats, err := GradientStats(grads)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m[gradMetric(i, "variance")] = stats.Variance
 	m[gradMetric(i, "relative_variance")] = stats.RelativeVariance
 	m[gradMetric(i, "norm")] = stats.Norm
-	return nil
+	if !step {
+		return nil, nil
+	}
+	acc.grad = make([]float32, len(sum))
+	for j, x := range sum {
+		acc.grad[j] = float32(x)
+	}
+	return acc, nil
 }
 
-// addActor creates agent i's optimizer and, when the variance measurement is on, its
-// gradient-only twin.
+// addActor creates agent i's optimizer and, when the variance measurement is on and the actor
+// has a value head, a gradient-only twin with the policy loss alone for the measurement.
 func (t *Trainer) addActor(i int, a *Agent, lc actorLossConfig) error {
 	var err error
-	if t.actors[i], err = newActorTrainer(t, a, a.Name, lc, false); err != nil {
+	if t.actors[i], err = newActorTrainer(t, a, a.Name, lc); err != nil {
 		return err
 	}
-	if t.common.GradVarMicroBatches > 0 {
+	if t.common.GradVarMicroBatches > 0 && lc.valueHead {
 		plain := actorLossConfig{ppoClip: lc.ppoClip}
-		if t.gradVar[i], err = newActorTrainer(t, a, a.Name+"_gradvar", plain, true); err != nil {
+		if t.gradVar[i], err = newActorTrainer(t, a, a.Name+"_gradvar", plain); err != nil {
 			return err
 		}
 	}

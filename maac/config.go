@@ -177,7 +177,13 @@ type Common struct {
 	Epochs  int     `json:"epochs,omitempty"`
 	// GradVarMicroBatches is M, the micro-batches of the gradient-variance measurement
 	// (grad/agent/<i>/variance), taken once per update on all of an agent's samples before its
-	// first step. Default 4; -1 turns the measurement off (a collm measurement).
+	// first step. When the update is one step on those samples (Minibatch update, or a
+	// reference cadence whose one step takes them all) the step applies the mean of the M
+	// micro-batch gradients weighted by their sizes, which is the full batch's gradient
+	// (gradient accumulation): the measurement comes at no extra backward passes. With several steps per update, each at
+	// the weights the last one left, or a value head on the actor (dc-shared, whose step also
+	// trains the value loss), it costs its M backward passes on top of the steps'. Default 4
+	// (on); -1 turns the measurement off (a collm measurement).
 	GradVarMicroBatches int `json:"grad_var_micro_batches,omitempty"`
 	// GradVarEvery measures the gradient variance every this many updates. Default 1.
 	GradVarEvery int `json:"grad_var_every,omitempty"`

@@ -60,13 +60,15 @@ func (a *mcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 			all.extend(b)
 		}
 
-		// 3. Agent i's policy-gradient steps.
-		if err := t.measureGradVariance(i, all, m); err != nil {
+		// 3. Agent i's policy-gradient steps; one step on all the samples applies the measured
+		// micro-batches' gradient.
+		acc, err := t.measureGradVariance(i, all, len(batches) == 1, m)
+		if err != nil {
 			return err
 		}
 		stats := &agentStats{}
 		for _, b := range batches {
-			res, err := t.stepActor(i, b, m)
+			res, err := t.stepActor(i, b, acc, m)
 			if err != nil {
 				return err
 			}

@@ -28,7 +28,7 @@ func (t *Trainer) WarmStart(steps int) ([]float64, error) {
 	}
 	if t.sft == nil {
 		for _, a := range t.Agents {
-			tr, err := newActorTrainer(t, a, a.Name+"_sft", actorLossConfig{}, false)
+			tr, err := newActorTrainer(t, a, a.Name+"_sft", actorLossConfig{})
 			if err != nil {
 				return nil, err
 			}

@@ -25,9 +25,6 @@ type TrainConfig struct {
 	Beta1, Beta2, Epsilon float64
 	// MaxGradNorm clips the global L2 norm of the gradient over all trained variables; 0 = off.
 	MaxGradNorm float64
-	// ReturnGradient makes Step and Gradient return the flattened (unclipped) gradient, in the
-	// order of Trainer.Variables (for gradient-variance measurements).
-	ReturnGradient bool
 	// Name scopes the optimizer state (Adam moments, step, learning rate) under "/_optim/<Name>",
 	// so several trainers (one per agent, one per critic) share a Store. A new Trainer with the
 	// Name of an earlier one continues its state. Required.
@@ -75,6 +72,11 @@ type LossFn func(g *Graph, inputs []*Node) (loss *Node, extra []*Node)
 
 // Trainer runs optimizer steps on the trainable variables under some scopes for a loss the caller
 // builds. Create one per optimizer (e.g. per actor and per critic).
+//
+// Step computes the loss's gradient and applies it. For gradient accumulation, Gradient returns
+// the flattened gradient of a part of the batch without changing anything, and ApplyGradient
+// applies a gradient the caller assembled (e.g. the sum of the parts' gradients, when each
+// part's loss is its share of the whole batch's): the same AdamW step, clipping included.
 type Trainer struct {
 	cfg     TrainConfig
 	store   *model.Store
@@ -82,6 +84,7 @@ type Trainer struct {
 	loss    LossFn
 	step    *model.Exec
 	grad    *model.Exec
+	apply   *model.Exec
 	vars    []*model.Variable
 	optPath string
 }
@@ -91,7 +94,8 @@ type StepResult struct {
 	Loss float64
 	// GradNorm is the global L2 norm of the gradient before clipping.
 	GradNorm float64
-	// Gradient is the flattened unclipped gradient (TrainConfig.ReturnGradient only).
+	// Gradient is the flattened unclipped gradient, in the order of Trainer.Variables (Gradient
+	// only).
 	Gradient []float32
 	// Extra are the loss function's extra outputs.
 	Extra []*tensors.Tensor
@@ -116,6 +120,9 @@ func NewTrainer(backend compute.Backend, store *model.Store, scopes []string, cf
 		return nil, err
 	}
 	if t.grad, err = model.NewExecCanonical(backend, store, t.graphFn(false), -1, -1, false, true, true); err != nil {
+		return nil, err
+	}
+	if t.apply, err = model.NewExecCanonical(backend, store, t.applyFn, -1, -1, false, true, true); err != nil {
 		return nil, err
 	}
 	t.step.SetMaxCache(maxCompiledShapes)
@@ -190,8 +197,7 @@ func (t *Trainer) graphFn(update bool) model.CanonicalExecGraphFn {
 		outs := []*Node{loss, norm}
 		if update {
 			outs = append(outs, t.adamW(g, vars, values, grads, norm))
-		}
-		if t.cfg.ReturnGradient {
+		} else {
 			flat := make([]*Node, len(grads))
 			for i, gr := range grads {
 				flat[i] = Reshape(gr, gr.Shape().Size())
@@ -200,6 +206,23 @@ func (t *Trainer) graphFn(update bool) model.CanonicalExecGraphFn {
 		}
 		return append(outs, extra...)
 	}
+}
+
+// applyFn is the graph of ApplyGradient: one input, the flattened gradient of t.vars; outputs
+// its norm and adamW's finite flags.
+func (t *Trainer) applyFn(_ *model.Scope, g *Graph, inputs []*Node) []*Node {
+	t.store.SetTraining(g, true)
+	flat := inputs[0]
+	values, grads := make([]*Node, len(t.vars)), make([]*Node, len(t.vars))
+	off := 0
+	for i, v := range t.vars {
+		size := v.Shape().Size()
+		values[i] = v.NodeValue(g)
+		grads[i] = Reshape(Slice(flat, AxisRange(off, off+size)), v.Shape().Dimensions...)
+		off += size
+	}
+	norm := Sqrt(ReduceAllSum(Square(flat)))
+	return []*Node{norm, t.adamW(g, t.vars, values, grads, norm)}
 }
 
 // adamW applies one AdamW update (torch.optim.AdamW semantics) with optional global-norm clipping.
@@ -250,22 +273,25 @@ func (t *Trainer) run(e *model.Exec, update bool, inputs []any) (StepResult, err
 	var finite []float32
 	if update {
 		finite = tensors.MustCopyFlatData[float32](outs[0])
-		outs = outs[1:]
-	}
-	if t.cfg.ReturnGradient {
+	} else {
 		r.Gradient = tensors.MustCopyFlatData[float32](outs[0])
-		outs = outs[1:]
 	}
-	r.Extra = outs
+	r.Extra = outs[1:]
 	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) || math.IsNaN(r.GradNorm) || math.IsInf(r.GradNorm, 0) {
 		return r, &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("loss or gradient in optimizer %q (loss %g, gradient norm %g)", t.cfg.Name, r.Loss, r.GradNorm)}
 	}
+	return r, t.checkFinite(finite)
+}
+
+// checkFinite turns adamW's finite flags into a *NonFiniteError naming the first variable whose
+// new value is not finite.
+func (t *Trainer) checkFinite(finite []float32) error {
 	for i, f := range finite {
 		if f == 0 {
-			return r, &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("weights in %s after a step of optimizer %q (a step too large)", t.vars[i].Path(), t.cfg.Name)}
+			return &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("weights in %s after a step of optimizer %q (a step too large)", t.vars[i].Path(), t.cfg.Name)}
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // Step computes the loss and gradient for inputs and applies one AdamW update. NaN or infinite
@@ -273,9 +299,34 @@ func (t *Trainer) run(e *model.Exec, update bool, inputs []any) (StepResult, err
 // has then been applied, so the caller must not keep the weights.
 func (t *Trainer) Step(inputs ...any) (StepResult, error) { return t.run(t.step, true, inputs) }
 
-// Gradient computes the loss and gradient without changing any variable (e.g. per micro-batch,
-// for gradient-variance measurements).
+// Gradient computes the loss and the flattened gradient (StepResult.Gradient) without changing
+// any variable: per micro-batch, for gradient-variance measurements and gradient accumulation.
 func (t *Trainer) Gradient(inputs ...any) (StepResult, error) { return t.run(t.grad, false, inputs) }
+
+// ApplyGradient applies one AdamW update, exactly as Step does (clipping to MaxGradNorm by the
+// norm of grad, weight decay, the same optimizer state), with grad, a flattened gradient in the
+// order of Variables (e.g. the sum of Gradient results whose losses add up to the batch's
+// loss). It needs a Gradient or Step call before it (which fixes the variables). The result
+// has GradNorm, the norm of grad before clipping, and no Loss. Non-finite numbers are a
+// *NonFiniteError as in Step.
+func (t *Trainer) ApplyGradient(grad []float32) (StepResult, error) {
+	size := 0
+	for _, v := range t.vars {
+		size += v.Shape().Size()
+	}
+	if len(t.vars) == 0 || len(grad) != size {
+		return StepResult{}, fmt.Errorf("lm trainer %q: ApplyGradient got a gradient of %d values, want %d (one per value of Variables, known after a Gradient or Step call)", t.cfg.Name, len(grad), size)
+	}
+	outs, err := t.apply.Exec(grad)
+	if err != nil {
+		return StepResult{}, fmt.Errorf("lm trainer %q: %w", t.cfg.Name, err)
+	}
+	r := StepResult{GradNorm: float64(tensors.ToScalar[float32](outs[0]))}
+	if math.IsNaN(r.GradNorm) || math.IsInf(r.GradNorm, 0) {
+		return r, &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("gradient in optimizer %q (gradient norm %g)", t.cfg.Name, r.GradNorm)}
+	}
+	return r, t.checkFinite(tensors.MustCopyFlatData[float32](outs[1]))
+}
 
 // Variables lists the trained variables in gradient order (valid after the first call).
 func (t *Trainer) Variables() []*model.Variable { return t.vars }

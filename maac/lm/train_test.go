@@ -78,7 +78,7 @@ func TestTrainerGradientAndClipping(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr, err := NewTrainer(m.Backend, m.Store, []string{m.Scope},
-		TrainConfig{Name: "a0", LearningRate: 1e-3, MaxGradNorm: 1e-3, ReturnGradient: true}, nllLoss(m))
+		TrainConfig{Name: "a0", LearningRate: 1e-3, MaxGradNorm: 1e-3}, nllLoss(m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +118,64 @@ func TestTrainerGradientAndClipping(t *testing.T) {
 	}
 	if _, err := NewTrainer(m.Backend, m.Store, []string{m.Scope}, TrainConfig{}, nllLoss(m)); err == nil {
 		t.Fatal("a trainer without Name must be rejected")
+	}
+}
+
+// TestApplyGradientMatchesStep: Gradient then ApplyGradient with its result takes the step Step
+// takes (twin models of the same seed, two steps each so that Adam's state and the clipping
+// matter).
+func TestApplyGradientMatchesStep(t *testing.T) {
+	cfg := TrainConfig{Name: "a0", LearningRate: 1e-3, MaxGradNorm: 0.5, WeightDecay: 0.1}
+	var models []*Model
+	var trainers []*Trainer
+	for range 2 {
+		m := tinyModel(t, model.NewStore(), "agent_0", 7)
+		tr, err := NewTrainer(m.Backend, m.Store, []string{m.Scope}, cfg, nllLoss(m))
+		if err != nil {
+			t.Fatal(err)
+		}
+		models, trainers = append(models, m), append(trainers, tr)
+	}
+	if _, err := trainers[0].ApplyGradient(make([]float32, 10)); err == nil {
+		t.Fatal("ApplyGradient before any Gradient call must fail")
+	}
+	for k, rows := range [][][]int{{{1, 2, 3}, {9}}, {{4, 4}, {7, 8, 9, 10}}} {
+		b, err := models[0].PackBatch(rows, [][]int{{4, 5}, {6, 7, 8}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := trainers[0].Gradient(b.IDs, b.Mask, b.ResponseMask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied, err := trainers[0].ApplyGradient(g.Gradient)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stepped, err := trainers[1].Step(b.IDs, b.Mask, b.ResponseMask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(applied.GradNorm-stepped.GradNorm) > 1e-5*stepped.GradNorm {
+			t.Errorf("step %d: ApplyGradient's norm %g, Step's %g", k, applied.GradNorm, stepped.GradNorm)
+		}
+	}
+	if _, err := trainers[0].ApplyGradient(make([]float32, 10)); err == nil {
+		t.Error("a gradient of the wrong length must be rejected")
+	}
+	for _, name := range []string{"model.layers.0.mlp.up_proj.weight", "model.embed_tokens.weight"} {
+		a, _, _ := models[0].WeightTensor(name)
+		b, _, _ := models[1].WeightTensor(name)
+		for i := range a {
+			if math.Abs(float64(a[i]-b[i])) > 1e-6 {
+				t.Fatalf("%s[%d]: %g after Gradient+ApplyGradient, %g after Step", name, i, a[i], b[i])
+			}
+		}
+	}
+	for _, tr := range trainers {
+		if n, _ := tr.Steps(); n != 2 {
+			t.Errorf("%d optimizer steps, want 2", n)
+		}
 	}
 }
 
