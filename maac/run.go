@@ -379,12 +379,12 @@ func checkReward(cfg *RunConfig) error {
 	if err != nil {
 		return fmt.Errorf("reward: %w", err)
 	}
-	data, err := os.ReadFile(file)
+	sum, err := fileSHA256(file)
 	if err != nil {
 		return fmt.Errorf("reward %s: %w", cfg.Reward, err)
 	}
 	if cfg.RewardSHA256 == "" {
-		cfg.RewardSHA256 = fmt.Sprintf("%x", sha256.Sum256(data))
+		cfg.RewardSHA256 = sum
 	}
 	if cfg.RewardTimeout == 0 {
 		cfg.RewardTimeout = 60
@@ -393,6 +393,15 @@ func checkReward(cfg *RunConfig) error {
 		return fmt.Errorf("reward_timeout=%g: want a positive number of seconds (default 60)", cfg.RewardTimeout)
 	}
 	return nil
+}
+
+// fileSHA256 returns the hex SHA-256 of the file at path (RunConfig.RewardSHA256).
+func fileSHA256(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(data)), nil
 }
 
 // withReward wraps env with the run's Python reward, when it has one.

@@ -3,7 +3,6 @@ package maac
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -154,7 +153,7 @@ func ResumeWith(dir string, o ResumeOptions) (*Trainer, *RunDir, error) {
 	}
 	rd.run = t
 	if file, _, err := pyreward.ParseSpec(cfg.Reward); err == nil && cfg.RewardSHA256 != "" {
-		if data, err := os.ReadFile(file); err == nil && fmt.Sprintf("%x", sha256.Sum256(data)) != cfg.RewardSHA256 {
+		if sum, err := fileSHA256(file); err == nil && sum != cfg.RewardSHA256 {
 			fmt.Fprintf(warnings, "warning: %s changed since run %s started (reward_sha256 in its config.json): the updates from here on train on the edited reward\n", file, dir)
 		}
 	}

@@ -133,7 +133,10 @@ func settingsDiff(from, to map[string]any) []string {
 	a, b := map[string]string{}, map[string]string{}
 	flattenSettings("", from, a)
 	flattenSettings("", to, b)
-	for _, k := range []string{"version", "save_every", "reward_timeout", "reward_sha256"} { // not settings; the hash field stays, in case it was edited
+	for _, k := range unhashedKeys {
+		if k == "settings_sha256" { // the hash field stays, in case it was edited
+			continue
+		}
 		delete(a, k)
 		delete(b, k)
 	}
