@@ -14,7 +14,6 @@ import (
 
 	"github.com/collm/collm/envs"
 	"github.com/collm/collm/envs/pyreward"
-	"github.com/collm/collm/envs/reward"
 	"github.com/collm/collm/maac/backend"
 	"github.com/collm/collm/maac/lm"
 )
@@ -410,9 +409,7 @@ func withReward(cfg RunConfig, env envs.Env) (envs.Env, error) {
 		return env, nil
 	}
 	timeout := time.Duration(cfg.RewardTimeout * float64(time.Second))
-	return envs.Wrap(env, envs.WithRewardFrom(func() (reward.BatchScheme, error) {
-		return pyreward.Open(cfg.Reward, pyreward.Options{Timeout: timeout})
-	}))
+	return envs.Wrap(env, envs.WithRewardFrom(pyreward.Opener(cfg.Reward, pyreward.Options{Timeout: timeout})))
 }
 
 func build(cfg RunConfig, env envs.Env) (t *Trainer, err error) {

@@ -15,7 +15,6 @@ import (
 	"github.com/collm/collm/envs"
 	_ "github.com/collm/collm/envs/all" // registers every built-in env
 	"github.com/collm/collm/envs/pyreward"
-	"github.com/collm/collm/envs/reward"
 	"github.com/collm/collm/widgets"
 )
 
@@ -194,9 +193,7 @@ func runEnv(args []string, stdout, stderr io.Writer) error {
 			return usageErrorf("--reward: %v", err)
 		}
 		timeout := time.Duration(*rewardTimeout * float64(time.Second))
-		derived, err := envs.Wrap(env, envs.WithRewardFrom(func() (reward.BatchScheme, error) {
-			return pyreward.Open(*rewardFlag, pyreward.Options{Timeout: timeout, Stderr: stderr})
-		}))
+		derived, err := envs.Wrap(env, envs.WithRewardFrom(pyreward.Opener(*rewardFlag, pyreward.Options{Timeout: timeout, Stderr: stderr})))
 		if err != nil {
 			return err
 		}
