@@ -320,7 +320,7 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 }
 
 // prefillGraph: inputs ids [B,P], mask [B,P]; outputs the last position's logits [B,V] and, per
-// layer, key and value caches [B,cacheLen,KVH,hd] holding the prompt in slots [0,P).
+// layer, key and value caches [B,KVH,cacheLen,hd] holding the prompt in slots [0,P).
 func (m *Model) prefillGraph(cacheLen int) model.CanonicalExecGraphFn {
 	return func(_ *model.Scope, g *Graph, in []*Node) []*Node {
 		ids, mask := in[0], in[1]
@@ -328,7 +328,7 @@ func (m *Model) prefillGraph(cacheLen int) model.CanonicalExecGraphFn {
 		allowed := m.layerMasks(causalMask(mask), nil)
 		var caches []*Node
 		pad := func(x *Node) *Node {
-			return Pad(x, ScalarZero(g, x.DType()), compute.PadAxis{}, compute.PadAxis{End: cacheLen - plen}, compute.PadAxis{}, compute.PadAxis{})
+			return Pad(x, ScalarZero(g, x.DType()), compute.PadAxis{}, compute.PadAxis{}, compute.PadAxis{End: cacheLen - plen}, compute.PadAxis{})
 		}
 		hidden := m.decoder(ids, positionsFromMask(mask), func(l int, k, v *Node) (*Node, *Node, *Node) {
 			caches = append(caches, pad(k), pad(v))
@@ -353,8 +353,8 @@ func (m *Model) decodeGraph() model.CanonicalExecGraphFn {
 		allowed := m.layerMasks(BroadcastToDims(InsertAxes(ConvertDType(keyMask, dtypes.Bool), 1), bsz, 1, cacheLen), slot)
 		newCaches := make([]*Node, len(caches))
 		hidden := m.decoder(tok, pos, func(l int, k, v *Node) (*Node, *Node, *Node) {
-			kc := DynamicUpdateSlice(caches[2*l], k, []*Node{zero, slot, zero, zero})
-			vc := DynamicUpdateSlice(caches[2*l+1], v, []*Node{zero, slot, zero, zero})
+			kc := DynamicUpdateSlice(caches[2*l], k, []*Node{zero, zero, slot, zero})
+			vc := DynamicUpdateSlice(caches[2*l+1], v, []*Node{zero, zero, slot, zero})
 			newCaches[2*l], newCaches[2*l+1] = kc, vc
 			return kc, vc, allowed(l)
 		})

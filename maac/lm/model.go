@@ -279,29 +279,33 @@ func applyRope(x, cos, sin *Node) *Node {
 	return Add(Mul(x, cos), Mul(rot, sin))
 }
 
-// attention computes grouped-query attention: q [B,T,H,hd], k and v [B,S,KVH,hd], allowed
-// [B,T,S] bool. Returns [B,T,H*hd].
+// attention computes grouped-query attention: q [B,T,H,hd], k and v [B,KVH,S,hd] (head-major,
+// the KV cache's layout), allowed [B,T,S] bool. Returns [B,T,H*hd]. With batch axes leading and
+// the contracted axis last (keys) or right after them (values), both products run on the stored
+// keys and values as they are: the go backend would otherwise transpose the whole KV cache for
+// every decoded token.
 func (m *Model) attention(q, k, v, allowed *Node) *Node {
 	c := m.Config
 	dims := q.Shape().Dimensions
 	bsz, t := dims[0], dims[1]
 	groups := c.NumHeads / c.NumKVHeads
-	q = Reshape(q, bsz, t, c.NumKVHeads, groups, c.HeadDim)
+	q = TransposeAllAxes(Reshape(q, bsz, t, c.NumKVHeads, groups, c.HeadDim), 0, 2, 1, 3, 4) // [B,KVH,T,G,hd]
 	// scores [B,KVH,T,G,S]
-	scores := DotGeneral(q, []int{4}, []int{0, 2}, k, []int{3}, []int{0, 2})
+	scores := DotGeneral(q, []int{4}, []int{0, 1}, k, []int{3}, []int{0, 1})
 	scores = MulScalar(scores, 1/math.Sqrt(float64(c.HeadDim)))
 	mask := InsertAxes(InsertAxes(allowed, 1), 3) // [B,1,T,1,S]
 	mask = BroadcastToShape(mask, shapes.Make(dtypes.Bool, scores.Shape().Dimensions...))
 	scores = Where(mask, scores, BroadcastToShape(Scalar(scores.Graph(), dtypes.Float32, -1e9), scores.Shape()))
 	probs := Softmax(scores, -1)
 	// out [B,KVH,T,G,hd]
-	out := DotGeneral(probs, []int{4}, []int{0, 1}, v, []int{1}, []int{0, 2})
+	out := DotGeneral(probs, []int{4}, []int{0, 1}, v, []int{2}, []int{0, 1})
 	out = TransposeAllAxes(out, 0, 2, 1, 3, 4) // [B,T,KVH,G,hd]
 	return Reshape(out, bsz, t, c.NumHeads*c.HeadDim)
 }
 
-// layerKV receives a layer's new keys and values [B,T,KVH,hd] and returns the keys, values and
-// attention mask [B,T,S] to attend over: the same tokens for a full forward, the cache for decoding.
+// layerKV receives a layer's new keys and values [B,KVH,T,hd] and returns the keys, values
+// ([B,KVH,S,hd]) and attention mask [B,T,S] to attend over: the same tokens for a full forward,
+// the cache for decoding.
 type layerKV func(layer int, k, v *Node) (keys, values, allowed *Node)
 
 // decoder runs embeddings and all blocks and returns the final-normalized hidden states [B,T,D].
@@ -327,7 +331,8 @@ func (m *Model) decoder(ids, positions *Node, kv layerKV) *Node {
 			k = rmsNorm(k, m.param(g, p+"self_attn.k_norm.weight"), c.RMSNormEps)
 		}
 		q, k = applyRope(q, cos, sin), applyRope(k, cos, sin)
-		keys, values, allowed := kv(l, k, v)
+		headMajor := func(x *Node) *Node { return TransposeAllAxes(x, 0, 2, 1, 3) }
+		keys, values, allowed := kv(l, headMajor(k), headMajor(v))
 		h = Add(h, m.linear(m.attention(q, keys, values, allowed), p+"self_attn.o_proj"))
 		x = rmsNorm(h, m.param(g, p+"post_attention_layernorm.weight"), c.RMSNormEps)
 		gate := m.linear(x, p+"mlp.gate_proj")
