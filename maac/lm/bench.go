@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -23,7 +24,8 @@ import (
 )
 
 // BenchResult holds the speed and memory of one model on one backend (medians over the
-// repetitions). The JSON names are those of `collm bench --json`.
+// repetitions). The JSON names are those of `collm bench --json` (its "go" object holds the
+// figures, the model object the shapes and counts).
 type BenchResult struct {
 	Model  string `json:"model"`
 	Params int    `json:"params"`
@@ -62,6 +64,172 @@ type BenchResult struct {
 	// it), DeviceMemoryNote says why.
 	DeviceMemoryMB   *float64 `json:"device_memory_mb"`
 	DeviceMemoryNote string   `json:"device_memory_note,omitempty"`
+	// FLOPs counts the work of one scoring pass and one training step (CountBenchFLOPs);
+	// ScoreGFLOPS, TrainGFLOPS and TrainLoRAGFLOPS are those counts divided by the measured
+	// times, 0 where a step was not measured.
+	FLOPs           BenchFLOPs `json:"flops"`
+	ScoreGFLOPS     float64    `json:"score_gflops"`
+	TrainGFLOPS     float64    `json:"train_gflops"`
+	TrainLoRAGFLOPS float64    `json:"train_lora_gflops"`
+}
+
+// BenchFLOPs is the floating-point work of BenchmarkModel's measurements, counted from the
+// configuration by CountBenchFLOPs (JSON names of `collm bench --json`).
+type BenchFLOPs struct {
+	// ForwardPerToken is one token's forward pass at the sequence length of scoring and training.
+	ForwardPerToken float64 `json:"forward_per_token"`
+	// Score is one scoring pass of the Batch x SeqLen batch: its forward pass.
+	Score float64 `json:"score"`
+	// TrainStep is one training step of every weight; TrainStepLoRA one of LoRA adapters only
+	// (0 without adapters).
+	TrainStep     float64 `json:"train_step"`
+	TrainStepLoRA float64 `json:"train_step_lora"`
+}
+
+// MatmulParams is the number of weights a token's forward pass multiplies activations by: q, k,
+// v and o projections and the three MLP matrices of every layer, and the output projection
+// (lm_head, also when it is tied to the embedding table, whose input side is a lookup without
+// arithmetic). Biases and norm weights are left out.
+func MatmulParams(c Config) int {
+	d, q, kv := c.HiddenSize, c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	perLayer := d*q + 2*d*kv + q*d + 3*d*c.IntermediateSize
+	return c.NumLayers*perLayer + c.VocabSize*d
+}
+
+// CountBenchFLOPs counts the floating-point operations (a multiply and an add are 2) of the
+// measurements of BenchmarkModel with batch rows of seq tokens, the usual model-FLOPs count
+// (PaLM's, appendix B) that MFU divides by the peak:
+//
+//	forward per token   F = 2·MatmulParams + 4·layers·seq·heads·head_dim
+//	scoring             batch·seq·F
+//	full training step  3·batch·seq·F   (backward ≈ 2× forward: activation and weight gradients)
+//	LoRA training step  batch·seq·(2·(2·MatmulParams) + 3·A + 6·P)
+//
+// where A = 4·layers·seq·heads·head_dim is the attention term (query·key scores and the
+// weighted sum of values, both over the whole sequence, as the causal mask is applied to full
+// score matrices) and P the adapter parameters (all layers). A LoRA step has the forward pass
+// and the activation gradients of the frozen weights (2·2·MatmulParams), attention's forward and
+// backward (3·A, it has no weights), and the adapters' forward, activation and weight gradients
+// (6·P). Norms, RoPE, softmax, SwiGLU's products and the optimizer are not counted (a few
+// percent at most for these shapes). lora nil: no LoRA step (TrainStepLoRA 0).
+func CountBenchFLOPs(c Config, batch, seq int, lora *LoRAConfig) BenchFLOPs {
+	tokens := float64(batch * seq)
+	mm := 2 * float64(MatmulParams(c))
+	att := 4 * float64(c.NumLayers*seq*c.NumHeads*c.HeadDim)
+	f := BenchFLOPs{ForwardPerToken: mm + att}
+	f.Score = tokens * f.ForwardPerToken
+	f.TrainStep = 3 * f.Score
+	if lora != nil {
+		f.TrainStepLoRA = tokens * (2*mm + 3*att + 6*float64(loraParams(c, *lora)))
+	}
+	return f
+}
+
+// GFLOPS returns flops done in ms milliseconds in GFLOP/s, 0 when either is not positive (not
+// measured).
+func GFLOPS(flops, ms float64) float64 {
+	if flops <= 0 || ms <= 0 {
+		return 0
+	}
+	return flops / (ms * 1e6)
+}
+
+// MatmulPeak is a backend's measured float32 matrix-multiplication throughput, the denominator
+// of the MFU that `collm bench` reports.
+type MatmulPeak struct {
+	GFLOPS float64 `json:"gflops"`
+	// Size n of the [n,n]x[n,n] products, Chain products per timed run (one graph), Reps timed
+	// runs after a warm-up; GFLOPS is Chain·2n³ over the fastest run.
+	Size  int `json:"size"`
+	Chain int `json:"chain"`
+	Reps  int `json:"reps"`
+}
+
+// MeasureMatmulPeak measures backend's float32 matmul throughput: a graph of 4 chained
+// [n,n]x[n,n] products (weights scaled to keep the values near 1), summed to one scalar that is
+// read back, so asynchronous backends finish before the clock stops. With size 0 it starts at
+// n = 1024 and doubles n (up to 4096) while a run takes under 20 ms, too short to saturate an
+// accelerator, and reports the best size; size > 0 measures that n only. Of reps timed runs the
+// fastest counts, not the median: other processes on the machine only ever slow a run down, and
+// a peak lowered by them would overstate the MFU (above 100% on a busy machine). The inputs are
+// created once and stay on the device between runs.
+func MeasureMatmulPeak(backend compute.Backend, size, reps int) (MatmulPeak, error) {
+	const chain = 4
+	reps = max(reps, 1)
+	var best MatmulPeak
+	rng := rand.New(rand.NewPCG(3, 4))
+	first, last := 1024, 4096
+	if size > 0 {
+		first, last = size, size
+	}
+	for n := first; n <= last; n *= 2 {
+		x := tensors.FromShape(shapes.Make(dtypes.Float32, n, n))
+		w := tensors.FromShape(shapes.Make(dtypes.Float32, n, n))
+		scale := float32(math.Sqrt(3 / float64(n))) // uniform(-s, s) has variance 1/n: |x·w| ~ |x|
+		tensors.MustMutableFlatData(x, func(flat []float32) {
+			for i := range flat {
+				flat[i] = rng.Float32()*2 - 1
+			}
+		})
+		tensors.MustMutableFlatData(w, func(flat []float32) {
+			for i := range flat {
+				flat[i] = (rng.Float32()*2 - 1) * scale
+			}
+		})
+		exec, err := NewExec(backend, func(x, w *Node) *Node {
+			for range chain {
+				x = MatMul(x, w)
+			}
+			return ReduceAllSum(x)
+		})
+		if err != nil {
+			return best, fmt.Errorf("lm: matmul peak: %w", err)
+		}
+		run := func() error {
+			out, err := exec.Call1(x, w)
+			if err == nil {
+				_ = out.Value() // waits for the result on asynchronous backends
+				out.FinalizeAll()
+			}
+			return err
+		}
+		if err := run(); err != nil { // warm-up: compilation, transfer of the inputs
+			exec.Finalize()
+			return best, fmt.Errorf("lm: matmul peak: %w", err)
+		}
+		ts := make([]float64, 0, reps)
+		for range reps {
+			start := time.Now()
+			if err := run(); err != nil {
+				exec.Finalize()
+				return best, fmt.Errorf("lm: matmul peak: %w", err)
+			}
+			ts = append(ts, float64(time.Since(start).Microseconds())/1000)
+		}
+		exec.Finalize()
+		x.FinalizeAll()
+		w.FinalizeAll()
+		ms := slices.Min(ts)
+		if g := GFLOPS(chain*2*float64(n)*float64(n)*float64(n), ms); g > best.GFLOPS {
+			best = MatmulPeak{GFLOPS: g, Size: n, Chain: chain, Reps: reps}
+		}
+		if median(ts) >= 20 {
+			break
+		}
+	}
+	return best, nil
+}
+
+// median returns the median of ts (the mean of the middle two for an even count); it sorts ts.
+func median(ts []float64) float64 {
+	if len(ts) == 0 {
+		return 0
+	}
+	slices.Sort(ts)
+	if n := len(ts); n%2 == 0 {
+		return (ts[n/2-1] + ts[n/2]) / 2
+	}
+	return ts[len(ts)/2]
 }
 
 // BenchConfig sets the shapes and repetitions of BenchmarkModel; zero fields take the defaults.
@@ -327,7 +495,18 @@ func loraParams(c Config, cfg LoRAConfig) int {
 // RSS after each. Token ids are random. It changes m: the training steps update its weights,
 // and the LoRA adapters are merged into the backbone afterwards. The optimizer state of the
 // steps is kept in m.Store under "/_optim/bench" and "/_optim/bench_lora".
+//
+// The result also holds the FLOP counts of the measurements (CountBenchFLOPs) and the GFLOP/s
+// they achieved.
 func BenchmarkModel(m *Model, cfg BenchConfig) (BenchResult, error) {
+	r, err := benchmarkModel(m, cfg)
+	if err == nil {
+		r.setGFLOPS(m.Config)
+	}
+	return r, err
+}
+
+func benchmarkModel(m *Model, cfg BenchConfig) (BenchResult, error) {
 	if err := cfg.Validate(); err != nil {
 		return BenchResult{}, err
 	}
@@ -373,11 +552,7 @@ func BenchmarkModel(m *Model, cfg BenchConfig) (BenchResult, error) {
 			}
 			ts = append(ts, float64(time.Since(start).Microseconds())/1000)
 		}
-		slices.Sort(ts)
-		if n := len(ts); n%2 == 0 {
-			return (ts[n/2-1] + ts[n/2]) / 2, nil
-		}
-		return ts[len(ts)/2], nil
+		return median(ts), nil
 	}
 
 	prompts := make([][]int, batch)
@@ -473,4 +648,15 @@ func BenchmarkModel(m *Model, cfg BenchConfig) (BenchResult, error) {
 	}
 	phase("train")
 	return r, nil
+}
+
+// setGFLOPS fills r's FLOP counts (from m's configuration and r's shapes) and the achieved
+// GFLOP/s of the measured steps.
+func (r *BenchResult) setGFLOPS(c Config) {
+	r.FLOPs = CountBenchFLOPs(c, r.Batch, r.SeqLen, r.LoRA)
+	if r.ScoreTokensPerSec > 0 {
+		r.ScoreGFLOPS = GFLOPS(r.FLOPs.Score, float64(r.Batch*r.SeqLen)/r.ScoreTokensPerSec*1000)
+	}
+	r.TrainGFLOPS = GFLOPS(r.FLOPs.TrainStep, r.TrainStepMs)
+	r.TrainLoRAGFLOPS = GFLOPS(r.FLOPs.TrainStepLoRA, r.TrainStepLoRAMs)
 }

@@ -9,6 +9,11 @@ q/k/v biases, q/k norms), the same shapes and the same measurements, printed as 
                         (rank r on --lora-targets, alpha 2r; embeddings, norms and base weights frozen)
   train_step_ms         forward + backward + AdamW step of every weight on the mean token NLL
   peak_rss_mb           VmHWM of /proc/self/status when done (the process's peak resident set)
+  matmul_peak_gflops    torch's float32 matmul throughput on these threads, measured as maac/lm's
+                        MeasureMatmulPeak does (4 chained [n,n]x[n,n] products, n = 1024 doubled
+                        while a run takes under 20 ms, or --matmul-peak-size; the fastest of 5
+                        runs, as other processes only slow runs down), the denominator of its MFU
+                        (`collm bench` counts the FLOPs of the steps from the config, for both sides)
 
 The model is a preset (--preset tiny|small) or any config.json (--config FILE, e.g. a checkpoint's
 or one `collm bench --shape` writes): the weights are random of that shape, whose values do not
@@ -202,7 +207,40 @@ def median_ms(f, reps):
         f()
         ts.append((time.perf_counter() - t0) * 1000)
     ts.sort()
-    return ts[len(ts) // 2]
+    n = len(ts)
+    return ts[n // 2] if n % 2 else (ts[n // 2 - 1] + ts[n // 2]) / 2  # as maac/lm's median
+
+
+def matmul_peak(size=0, reps=5, chain=4):
+    """torch's float32 matmul throughput in GFLOP/s and the size n it was measured at (size 0:
+    from 1024, doubled while a run takes under 20 ms; else that size only)."""
+    best, best_n = 0.0, 0
+    n, last = (size, size) if size > 0 else (1024, 4096)
+    while n <= last:
+        x = torch.rand(n, n) * 2 - 1
+        w = (torch.rand(n, n) * 2 - 1) * math.sqrt(3 / n)  # keeps |x @ w| near |x|
+
+        def run():
+            y = x
+            for _ in range(chain):
+                y = y @ w
+            return float(y.sum())
+
+        with torch.no_grad():
+            run()  # warm-up
+            ts = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                run()
+                ts.append((time.perf_counter() - t0) * 1000)
+        ts.sort()
+        g = chain * 2 * n ** 3 / (ts[0] * 1e6)
+        if g > best:
+            best, best_n = g, n
+        if ts[len(ts) // 2] >= 20:
+            break
+        n *= 2
+    return best, best_n
 
 
 def peak_rss_mb():
@@ -229,6 +267,8 @@ def main():
     ap.add_argument("--lora-rank", type=int, default=8, help="0: no LoRA step")
     ap.add_argument("--lora-targets", default="q_proj,v_proj")
     ap.add_argument("--no-full-train", action="store_true", help="skip the step of every weight")
+    ap.add_argument("--matmul-peak-size", type=int, default=0,
+                    help="n of the matmuls measuring the peak (0: 1024, doubled while a run takes under 20 ms)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -299,7 +339,8 @@ def main():
             p.requires_grad_(True)
     if not a.no_full_train:
         out["train_step_ms"] = train_ms(list(m.parameters()))
-    out["peak_rss_mb"] = peak_rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()  # before the matmul peak's 4096x4096 matrices, if it gets there
+    out["matmul_peak_gflops"], out["matmul_peak_size"] = matmul_peak(a.matmul_peak_size)
     print(json.dumps(out))
 
 
