@@ -5,9 +5,13 @@ Usage: nbrun.py IN.ipynb OUT.ipynb KERNEL TIMEOUT_S [HTML_OUT]
 Prints one line per code cell ("cell N  1.23s  ok|FAILED") and exits 1 at the first cell whose
 outputs hold an error: an error output, or a Go runtime panic / fatal error / non-zero exit that
 GoNB reports only as stderr text (nbconvert alone counts those as success). The executed notebook
-is written either way, so the failing outputs can be inspected.
+is written either way, so the failing outputs can be inspected, and signed with the user's Jupyter
+notary (as `jupyter trust OUT.ipynb` does: the secret and signature database in Jupyter's data
+directory, $JUPYTER_DATA_DIR or ~/.local/share/jupyter), so Jupyter opens it trusted and runs its
+chart scripts: we produced its outputs.
 """
 import html
+import os
 import re
 import sys
 import time
@@ -64,6 +68,29 @@ def first_line(source):
     return "(empty)"
 
 
+def sign(path):
+    """Signs the notebook at path with the user's notary; returns a line saying where, or why not.
+
+    The written file is read back and signed as `jupyter trust` signs it, so the signature is the
+    one Jupyter computes when it opens the file."""
+    try:
+        from jupyter_core.paths import jupyter_data_dir
+        from nbformat.sign import NotebookNotary
+
+        # The notary's SQLite store falls back to an in-memory database (silently untrusted) when
+        # its directory is missing, as in a fresh or empty JUPYTER_DATA_DIR.
+        os.makedirs(jupyter_data_dir(), exist_ok=True)
+        notary = NotebookNotary()
+        nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+        notary.sign(nb)
+        if notary.db_file == ":memory:" or not notary.check_signature(nb):
+            return f"warning: {path} is not trusted: the signature database {notary.db_file} is not writable"
+        notary.store.close()
+        return f"trusted    {path} (signed in {notary.db_file})"
+    except Exception as e:  # noqa: BLE001 - an untrusted notebook is not a failed run.
+        return f"warning: {path} is not trusted: signing failed: {e}"
+
+
 def main():
     if len(sys.argv) not in (5, 6):
         print(__doc__, file=sys.stderr)
@@ -75,7 +102,6 @@ def main():
     except Exception as e:  # noqa: BLE001 - any parse failure means a corrupt notebook.
         print(f"nbrun: {src} is not a valid notebook: {e}", file=sys.stderr)
         return 4
-    import os
 
     client = NotebookClient(
         nb,
@@ -107,6 +133,7 @@ def main():
                 break
     print(f"total      {time.monotonic() - total:7.2f}s", flush=True)
     nbformat.write(nb, dst)
+    print(sign(dst), flush=True)
     if html:
         from nbconvert import HTMLExporter
 
