@@ -34,8 +34,10 @@ test: build
 	CGO_ENABLED=1 go vet -tags xla ./maac/backend
 	COLLM_REQUIRE_TOOLS=1 go test -timeout 30m ./...
 
+# Jupyter (classic Notebook) on 127.0.0.1 in notebooks/, with --allow-root only when run as root;
+# prints the URL with its token. NOTEBOOK_PORT=N picks the port (default: the first free from 8888).
 notebook: install
-	cd notebooks && jupyter notebook --ip=127.0.0.1 --no-browser
+	$(COLLM) notebook serve --dir notebooks$(if $(NOTEBOOK_PORT), --port $(NOTEBOOK_PORT))
 
 bench: build
 	$(COLLM) bench
