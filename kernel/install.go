@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/collm/collm/maac/atomicfile"
 )
@@ -89,6 +90,7 @@ func Check(opts InstallOptions) ([]Component, error) {
 		checkTool("collm", filepath.Join(bin, "collm"), "", installCmd),
 		checkECharts(),
 		checkKernelSpec(opts.Root),
+		checkBuildCache(opts.Root),
 	}
 	if opts.TestTools {
 		comps = append(comps,
@@ -100,7 +102,9 @@ func Check(opts InstallOptions) ([]Component, error) {
 }
 
 // Install sets up everything a notebook needs; every step is skipped when already done, so it is
-// safe to re-run and never breaks a working install.
+// safe to re-run and never breaks a working install. Its last step compiles the packages the
+// notebooks import into the Go build cache as GoNB compiles a cell (Prebuild), so that the first
+// cell of a fresh install does not spend half a minute or more compiling GoMLX.
 func Install(opts InstallOptions) error {
 	if err := opts.defaults(); err != nil {
 		return err
@@ -165,6 +169,21 @@ func Install(opts InstallOptions) error {
 		return fmt.Errorf("kernelspec: %w", err)
 	}
 	fmt.Fprintf(opts.Log, "ok       %-15s %s\n", "echarts (web)", web)
+	// Last, with the kernelspec's environment in place: compile what a notebook's first cell
+	// compiles, unless the build cache already holds all of it (collm's own changed packages
+	// included, which the check only notes).
+	state, err := CheckCache(opts.Root)
+	cache := cacheComponent(state, err)
+	if err == nil && state.Warm() && len(state.Changed) == 0 && !opts.Force {
+		fmt.Fprintf(opts.Log, "ok       %-15s %s\n", cache.Name, cache.Detail)
+		return nil
+	}
+	fmt.Fprintf(opts.Log, "install  %-15s compiling the notebooks' packages as GoNB compiles a cell\n", cache.Name)
+	start := time.Now()
+	if err := Prebuild(opts.Root); err != nil {
+		return fmt.Errorf("%s: %w", cache.Name, err)
+	}
+	fmt.Fprintf(opts.Log, "ok       %-15s compiled in %.0f s\n", cache.Name, time.Since(start).Seconds())
 	return nil
 }
 
@@ -523,4 +542,184 @@ func tail(s string, n int) string {
 		return "..." + s[len(s)-n:]
 	}
 	return s
+}
+
+// PrebuildPackages are the packages `collm kernel install` compiles into the Go build cache the
+// way GoNB compiles a notebook cell: every package the tutorials import, so that the first cell
+// of a fresh install finds GoMLX, the standard library (built with GOEXPERIMENT=simd) and collm
+// compiled.
+var PrebuildPackages = []string{
+	ModulePath + "/envs",
+	ModulePath + "/envs/all",
+	ModulePath + "/envs/envtest",
+	ModulePath + "/envs/reward",
+	ModulePath + "/kernel",
+	ModulePath + "/maac",
+	ModulePath + "/maac/backend",
+	ModulePath + "/maac/lm",
+	ModulePath + "/maac/tokenizer",
+	ModulePath + "/widgets",
+	"github.com/gomlx/gomlx/ml/model",
+	"github.com/janpfeifer/gonb/gonbui",
+}
+
+// prebuildModule is a throw-away copy of the module GoNB compiles a cell in: GoNB (v0.11.5,
+// internal/goexec) runs `go mod init gonb_<id>` in $TMPDIR/gonb_<id>, the notebook's first cell
+// `!*collm kernel wire` (Wire) points it at the checkout, and each cell becomes a main.go whose
+// main starts with flag.Parse(). GoNB then runs goimports, `go get` and `go build -o
+// gonb_<id>/gonb_<id>` there, with the kernel's environment (Jupyter's own plus kernel.json's
+// "env") and no other flags. The packages' action IDs depend on that environment, the toolchain,
+// the build flags and the directories of the packages (the checkout through the replace, the
+// module cache), not on the main module: building the same imports here fills the cache entries
+// the first cell looks up.
+type prebuildModule struct {
+	dir, name string
+	env       []string
+}
+
+func newPrebuildModule(root string) (*prebuildModule, error) {
+	dir, err := os.MkdirTemp("", "gonb_collm_prebuild_")
+	if err != nil {
+		return nil, err
+	}
+	m := &prebuildModule{dir: dir, name: filepath.Base(dir), env: kernelEnviron(root)}
+	if err := m.run(nil, "go", "mod", "init", m.name); err != nil {
+		m.remove()
+		return nil, err
+	}
+	if err := Wire(dir, root); err != nil {
+		m.remove()
+		return nil, err
+	}
+	var src strings.Builder
+	src.WriteString("// A notebook cell importing every package the collm tutorials use, compiled as GoNB compiles a cell.\npackage main\n\nimport (\n\t\"flag\"\n\n")
+	for _, pkg := range PrebuildPackages {
+		fmt.Fprintf(&src, "\t_ %q\n", pkg)
+	}
+	src.WriteString(")\n\nfunc main() {\n\tflag.Parse()\n}\n")
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src.String()), 0o644); err != nil {
+		m.remove()
+		return nil, err
+	}
+	// GoNB's `go get` before each build: it completes go.mod (the go line) without changing the
+	// versions Wire pinned.
+	if err := m.run(nil, "go", "get"); err != nil {
+		m.remove()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *prebuildModule) remove() { os.RemoveAll(m.dir) }
+
+// run runs a command in the module with the kernel's environment; stdout goes to out when set.
+func (m *prebuildModule) run(out io.Writer, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Env = m.dir, m.env
+	var buf bytes.Buffer
+	cmd.Stderr = &buf
+	if out != nil {
+		cmd.Stdout = out
+	} else {
+		cmd.Stdout = &buf
+	}
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(buf.String(), 2000))
+	}
+	return nil
+}
+
+// kernelEnviron is the environment GoNB compiles cells in: this process's environment (Jupyter's,
+// when started by `make notebook` or `collm notebook serve`) with the kernelspec's "env" on top,
+// as Jupyter starts the kernel. Without an installed kernelspec it is KernelEnv's plus COLLM_ROOT.
+func kernelEnviron(root string) []string {
+	env := goEnv()
+	if dir, err := KernelDir(); err == nil {
+		if spec, err := readKernelSpec(filepath.Join(dir, "kernel.json")); err == nil {
+			for k, v := range spec.Env {
+				env = append(env, k+"="+v)
+			}
+			return env
+		}
+	}
+	return append(env, "COLLM_ROOT="+root)
+}
+
+// Prebuild compiles PrebuildPackages into the Go build cache as GoNB will compile the first cell
+// of a notebook (see prebuildModule), so that cell spends seconds compiling rather than a minute.
+func Prebuild(root string) error {
+	m, err := newPrebuildModule(root)
+	if err != nil {
+		return err
+	}
+	defer m.remove()
+	return m.run(nil, "go", "build", "-o", filepath.Join(m.dir, m.name))
+}
+
+// CacheState says how much of a notebook's first compilation the Go build cache already holds.
+type CacheState struct {
+	Packages int      // packages the tutorials' imports need (the standard library included)
+	Cold     []string // of those, the ones outside the checkout that the first cell would compile
+	Changed  []string // collm packages changed since they were compiled: the first cell recompiles them
+}
+
+// Warm reports whether everything outside the checkout is compiled: what takes the time.
+func (s CacheState) Warm() bool { return len(s.Cold) == 0 }
+
+// CheckCache asks the go command, in the module a notebook compiles in and with the kernel's
+// environment, which packages the first cell would have to compile (`go list -deps` staleness:
+// a package is stale when the build cache has no result for its action ID).
+func CheckCache(root string) (CacheState, error) {
+	m, err := newPrebuildModule(root)
+	if err != nil {
+		return CacheState{}, err
+	}
+	defer m.remove()
+	var out bytes.Buffer
+	if err := m.run(&out, "go", "list", "-deps", "-f", `{{if ne .Name "main"}}{{.ImportPath}} {{.Stale}}{{end}}`, "."); err != nil {
+		return CacheState{}, err
+	}
+	var s CacheState
+	for _, line := range strings.Split(out.String(), "\n") {
+		pkg, stale, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			continue
+		}
+		s.Packages++
+		switch {
+		case stale != "true":
+		case pkg == ModulePath || strings.HasPrefix(pkg, ModulePath+"/"):
+			s.Changed = append(s.Changed, pkg)
+		default:
+			s.Cold = append(s.Cold, pkg)
+		}
+	}
+	if s.Packages == 0 {
+		return s, errors.New("go list -deps listed no package")
+	}
+	return s, nil
+}
+
+func checkBuildCache(root string) Component { return cacheComponent(CheckCache(root)) }
+
+// cacheComponent is the check's line for the build cache: OK when everything outside the checkout
+// is compiled (collm's own changed packages cost the first cell seconds, and are only noted).
+func cacheComponent(s CacheState, err error) Component {
+	c := Component{Name: "go build cache", Fix: "collm kernel install (compiles the notebooks' packages once, about a minute)"}
+	switch {
+	case err != nil:
+		c.Detail = "cannot tell: " + strings.ReplaceAll(err.Error(), "\n", " ")
+	case !s.Warm():
+		c.Detail = fmt.Sprintf("cold: a notebook's first cell would compile %d of the %d packages it imports (%s, ...), half a minute or more",
+			len(s.Cold)+len(s.Changed), s.Packages, s.Cold[0])
+	default:
+		c.OK, c.Detail = true, fmt.Sprintf("warm: the %d packages the notebooks import are compiled", s.Packages)
+		if len(s.Changed) > 0 {
+			// Editing collm makes its packages stale: the first cell compiles them again, in
+			// seconds, and `collm kernel install` does it now. Not a missing component.
+			c.Detail = fmt.Sprintf("warm: %d of the %d packages the notebooks import are compiled; %d of collm's are not (changed since: the first cell compiles them in seconds, or re-run install)",
+				s.Packages-len(s.Changed), s.Packages, len(s.Changed))
+		}
+	}
+	return c
 }

@@ -33,9 +33,9 @@ func runKernel(args []string, stdout, stderr io.Writer) error {
 
 func runKernelInstall(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("kernel install", stderr)
-	check := fs.Bool("check", false, "print what is installed and what is missing; change nothing")
+	check := fs.Bool("check", false, "print what is installed and what is missing, whether the Go build cache holds the notebooks' packages (warm) included; change nothing, exit 1 when something is missing or the cache is cold")
 	testTools := fs.Bool("test-tools", false, "also install headless Chromium, chromedriver, Selenium and Pillow (browser tests)")
-	force := fs.Bool("force", false, "redo every step even when it looks done")
+	force := fs.Bool("force", false, "redo every step even when it looks done (the build of the notebooks' packages included)")
 	root := fs.String("root", "", "the collm checkout notebooks use (default: the checkout around the current directory)")
 	if rest, err := parseFlags(fs, args); err != nil {
 		return err
