@@ -36,27 +36,34 @@ func benchBatch(b *testing.B, m *Model, preset string) *Batch {
 	return batch
 }
 
-// BenchmarkDecode reports ns per generated token (batch 8, prompt 16, 32 new tokens incl. prefill).
+// BenchmarkDecode reports ms per generated token (batch 8, prompt 16, 32 new tokens incl.
+// prefill), greedy and at the reference's sampling settings (temperature 0.6, top-p 0.6).
 func BenchmarkDecode(b *testing.B) {
 	for _, preset := range PresetNames() {
-		b.Run(preset, func(b *testing.B) {
-			m := benchModel(b, preset)
-			prompts := make([][]int, 8)
-			for i := range prompts {
-				prompts[i] = make([]int, 16)
-			}
-			cfg := GenerateConfig{MaxNewTokens: 32, IgnoreEOS: true}
-			if _, err := m.Generate(prompts, cfg); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for b.Loop() {
+		for _, c := range []struct {
+			name string
+			cfg  GenerateConfig
+		}{{"greedy", GenerateConfig{}}, {"sampled", GenerateConfig{Temperature: 0.6, TopP: 0.6}}} {
+			b.Run(preset+"/"+c.name, func(b *testing.B) {
+				m := benchModel(b, preset)
+				prompts := make([][]int, 8)
+				for i := range prompts {
+					prompts[i] = make([]int, 16)
+				}
+				cfg := c.cfg
+				cfg.MaxNewTokens, cfg.IgnoreEOS = 32, true
 				if _, err := m.Generate(prompts, cfg); err != nil {
 					b.Fatal(err)
 				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/32, "ms/token")
-		})
+				b.ResetTimer()
+				for b.Loop() {
+					if _, err := m.Generate(prompts, cfg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N)/32, "ms/token")
+			})
+		}
 	}
 }
 

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -166,7 +168,9 @@ func (m *Model) checkIDs(what string, row int, ids []int) error {
 
 // Generate samples one response per prompt (token ids) in one batch with a KV cache. Prompts are
 // left-padded with masks and per-row position ids, so each row gets the tokens it would get alone.
-// NaN or infinite logits (a diverged or corrupt model) stop it with a *NonFiniteError.
+// Tokens are drawn inside the compiled graphs (see sampleNodes): each step returns only the
+// tokens and their log-probs, never the logits. NaN or infinite logits (a diverged or corrupt
+// model) stop it with a *NonFiniteError.
 func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -197,13 +201,18 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 		return nil, fmt.Errorf("lm generate: the longest prompt (%d tokens) plus MaxNewTokens (%d) exceeds the model's context of %d tokens (max_position_embeddings): lower MaxNewTokens to at most %d or shorten the prompt",
 			longest, maxNew, ctx, max(ctx-longest, 0))
 	}
-	stop := map[int]bool{}
+	vocab := m.Config.VocabSize
+	stop := make([]int32, vocab) // read by the host only
 	for _, id := range cfg.StopTokens {
-		stop[id] = true
+		if id >= 0 && id < vocab {
+			stop[id] = 1
+		}
 	}
 	if !cfg.IgnoreEOS {
 		for _, id := range m.Config.EOSTokenIDs {
-			stop[id] = true
+			if id >= 0 && id < vocab {
+				stop[id] = 1
+			}
 		}
 	}
 	window := stopWindow(cfg.StopStrings)
@@ -219,14 +228,21 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 	bsz := m.RowBucket(n)
 	plen := m.SeqBucket(longest)
 	cacheLen := m.SeqBucket(plen + maxNew)
+	kind := m.samplerOn(cfg)
 
 	ids := make([][]int32, bsz)
 	mask := make([][]int32, bsz)
 	pos := make([][]int32, bsz)
+	keyMask := make([][]int32, bsz)
+	done := make([]int32, bsz)
+	rngs := make([]*rand.Rand, n)
 	for b := range bsz {
 		p := prompts[0]
 		if b < n {
 			p = prompts[b]
+			rngs[b] = rand.New(rand.NewPCG(cfg.Seed, uint64(b))) // row b's own stream
+		} else {
+			done[b] = 1 // padding rows
 		}
 		ids[b] = make([]int32, plen)
 		mask[b] = make([]int32, plen)
@@ -236,94 +252,135 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 			mask[b][off+k] = 1
 		}
 		pos[b] = []int32{int32(len(p))}
-	}
-	prefill, err := m.exec(fmt.Sprintf("prefill/%d", cacheLen), m.prefillGraph(cacheLen))
-	if err != nil {
-		return nil, err
-	}
-	outs, err := prefill.Exec(ids, mask)
-	if err != nil {
-		return nil, fmt.Errorf("lm generate: prefill: %w", err)
-	}
-	logits, caches := outs[0], outs[1:]
-
-	keyMask := make([][]int32, bsz)
-	for b := range keyMask {
 		keyMask[b] = make([]int32, cacheLen)
 		copy(keyMask[b], mask[b])
 	}
-	decode, err := m.exec(fmt.Sprintf("decode/%d", cacheLen), m.decodeGraph())
+	// uniforms draws one number per row still generating, as sampleToken does.
+	uniform := make([]float64, bsz)
+	uniforms := func() []float64 {
+		for b := range n {
+			uniform[b] = 0
+			if (kind == plainSampler || kind == truncatedSampler) && done[b] == 0 {
+				uniform[b] = rngs[b].Float64()
+			}
+		}
+		return uniform
+	}
+	sampling := []any{cfg.Temperature, int32(cfg.TopK), cfg.TopP}
+
+	prefill, err := m.exec(fmt.Sprintf("prefill/%d/%s", cacheLen, kind), m.prefillGraph(cacheLen, kind))
+	if err != nil {
+		return nil, err
+	}
+	outs, err := prefill.Exec(append([]any{ids, mask, uniforms(), done}, sampling...)...)
+	if err != nil {
+		return nil, fmt.Errorf("lm generate: prefill: %w", err)
+	}
+	decode, err := m.exec("decode/"+kind.String(), m.decodeGraph(kind))
 	if err != nil {
 		return nil, err
 	}
 	samples := make([]Sample, n)
-	rngs := make([]*rand.Rand, n)
-	for b := range rngs {
-		rngs[b] = rand.New(rand.NewPCG(cfg.Seed, uint64(b)))
-	}
-	done := make([]bool, bsz)
-	tok := make([][]int32, bsz)
-	for b := range bsz {
-		done[b] = b >= n // padding rows
-		tok[b] = []int32{0}
-	}
-	for step := range maxNew {
-		rows := logits.Value().([][]float32)
+	tokens := make([]int32, bsz)
+	for step := 0; ; step++ {
+		// The step's draw: from the graph, or the host sampler's from the returned logits.
+		nd := len(drawOutputs)
+		if kind == hostSampler {
+			nd = 1
+		}
+		d, caches := outs[:nd], outs[nd:]
+		var lps, slps []float64
+		var badID []int32
+		var badValue []float32
+		var hostDraws []hostDraw
+		if kind == hostSampler {
+			hostDraws = sampleRows(d[0].Value().([][]float32), done[:n], cfg, rngs)
+		} else {
+			tokens = d[0].Value().([]int32)
+			lps, slps = d[1].Value().([]float64), d[2].Value().([]float64)
+			badID, badValue = d[3].Value().([]int32), d[4].Value().([]float32)
+		}
 		allDone := true
-		for b := range bsz {
-			if done[b] {
+		for b := range n {
+			if done[b] != 0 {
 				continue
 			}
-			id, lp, slp, err := sampleToken(rows[b], cfg, rngs[b])
-			if err != nil {
-				return nil, &NonFiniteError{Scope: m.Scope, What: fmt.Sprintf("logits (%v, row %d, new token %d)", err, b, step)}
+			var id int
+			var lp, slp float64
+			if kind == hostSampler {
+				h := hostDraws[b]
+				if h.err != nil {
+					return nil, &NonFiniteError{Scope: m.Scope, What: fmt.Sprintf("logits (%v, row %d, new token %d)", h.err, b, step)}
+				}
+				id, lp, slp = h.id, h.logProb, h.sampleLogProb
+				tokens[b] = int32(id)
+			} else {
+				if badID[b] >= 0 {
+					return nil, &NonFiniteError{Scope: m.Scope, What: fmt.Sprintf("logits (%g at token id %d, row %d, new token %d)", badValue[b], badID[b], b, step)}
+				}
+				id, lp, slp = int(tokens[b]), lps[b], slps[b]
 			}
 			s := &samples[b]
 			s.Tokens = append(s.Tokens, id)
 			s.LogProbs = append(s.LogProbs, lp)
 			s.SampleLogProbs = append(s.SampleLogProbs, slp)
-			tok[b][0] = int32(id)
 			switch {
-			case stop[id] || completesStopString(s.Tokens):
-				done[b], s.FinishReason = true, FinishStop
+			case stop[id] != 0 || completesStopString(s.Tokens):
+				done[b], s.FinishReason = 1, FinishStop
 			case step == maxNew-1:
-				done[b], s.FinishReason = true, FinishLength
+				done[b], s.FinishReason = 1, FinishLength
 			default:
 				allDone = false
 			}
 		}
 		if allDone {
-			break
+			return samples, nil
 		}
 		slot := plen + step
 		for b := range bsz {
 			keyMask[b][slot] = 1
 		}
-		args := []any{tok, pos, keyMask, int32(slot)}
+		args := append([]any{tokens, pos, keyMask, int32(slot), uniforms(), done}, sampling...)
 		for _, c := range caches {
-			d, err := DonateTensorBuffer(c, m.Backend, 0)
+			c, err := DonateTensorBuffer(c, m.Backend, 0)
 			if err != nil {
 				return nil, fmt.Errorf("lm generate: %w", err)
 			}
-			args = append(args, d)
+			args = append(args, c)
 		}
-		outs, err := decode.Exec(args...)
-		if err != nil {
+		if outs, err = decode.Exec(args...); err != nil {
 			return nil, fmt.Errorf("lm generate: decode step %d: %w", step, err)
 		}
-		logits, caches = outs[0], outs[1:]
 		for b := range bsz {
 			pos[b][0]++
 		}
 	}
-	return samples, nil
 }
 
-// prefillGraph: inputs ids [B,P], mask [B,P]; outputs the last position's logits [B,V] and, per
-// layer, key and value caches [B,KVH,cacheLen,hd] holding the prompt in slots [0,P).
-func (m *Model) prefillGraph(cacheLen int) model.CanonicalExecGraphFn {
+// drawOutputs names the outputs of a step's draw, in the graphs' order (hostSampler: the logits
+// [B,V] alone).
+var drawOutputs = []string{"token ids [B]", "log-probs [B]", "sampling log-probs [B]", "first non-finite logit's id [B] (-1: none)", "its value [B]"}
+
+// drawStep returns the outputs of a step's draw from logits [B,V]; done [B] is int32 (1 for rows
+// that take no more tokens, whose non-finite logits do not count).
+func drawStep(kind samplerKind, logits, uniform, done, temperature, topK, topP *Node) []*Node {
+	if kind == hostSampler {
+		return []*Node{logits}
+	}
+	d := sampleNodes(kind, logits, uniform, temperature, topK, topP)
+	done = ConvertDType(done, dtypes.Int32)
+	active := Equal(done, ZerosLike(done))
+	bad := Where(active, d.badID, BroadcastToShape(Scalar(done.Graph(), dtypes.Int32, -1), d.badID.Shape()))
+	return []*Node{d.id, d.logProb, d.sampleLogProb, bad, d.badValue}
+}
+
+// prefillGraph: inputs ids [B,P], mask [B,P], each row's uniform draw [B] (float64), done [B]
+// (int32), temperature, top-k and top-p; samples the first new token from the last position's
+// logits and returns the draw (see drawOutputs) then, per layer, key and value caches
+// [B,KVH,cacheLen,hd] holding the prompt in slots [0,P).
+func (m *Model) prefillGraph(cacheLen int, kind samplerKind) model.CanonicalExecGraphFn {
 	return func(_ *model.Scope, g *Graph, in []*Node) []*Node {
-		ids, mask := in[0], in[1]
+		ids, mask, uniform, done, temperature, topK, topP := in[0], in[1], in[2], in[3], in[4], in[5], in[6]
 		plen := ids.Shape().Dimensions[1]
 		allowed := m.layerMasks(causalMask(mask), nil)
 		var caches []*Node
@@ -336,124 +393,59 @@ func (m *Model) prefillGraph(cacheLen int) model.CanonicalExecGraphFn {
 		})
 		last := SliceAxis(hidden, 1, AxisElem(plen-1))
 		logits := Reshape(m.Logits(last), ids.Shape().Dimensions[0], m.Config.VocabSize)
-		return append([]*Node{logits}, caches...)
+		return append(drawStep(kind, logits, uniform, done, temperature, topK, topP), caches...)
 	}
 }
 
-// decodeGraph: inputs token [B,1], position [B,1], key mask [B,L], slot (scalar), then the 2*layers
-// caches; writes the token's keys/values at slot and returns logits [B,V] and the new caches.
-func (m *Model) decodeGraph() model.CanonicalExecGraphFn {
+// decodeGraph: inputs the last sampled tokens [B], positions [B,1], key mask [B,L], slot (scalar),
+// each row's uniform draw [B], done [B], temperature, top-k and top-p, then the 2*layers caches;
+// writes the tokens' keys/values at slot, samples the next tokens and returns the draw (as
+// prefillGraph) and the new caches.
+func (m *Model) decodeGraph(kind samplerKind) model.CanonicalExecGraphFn {
 	return func(_ *model.Scope, g *Graph, in []*Node) []*Node {
-		tok, pos, keyMask, slot := in[0], in[1], in[2], in[3]
-		caches := in[4:]
+		tok, pos, keyMask, slot, uniform, done, temperature, topK, topP := in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], in[8]
+		caches := in[9:]
 		bsz, cacheLen := keyMask.Shape().Dimensions[0], keyMask.Shape().Dimensions[1]
 		zero := ScalarZero(g, dtypes.Int32)
 		slot = ConvertDType(slot, dtypes.Int32)
 		// The whole cache stays: a layer with a sliding window masks the slots before it.
 		allowed := m.layerMasks(BroadcastToDims(InsertAxes(ConvertDType(keyMask, dtypes.Bool), 1), bsz, 1, cacheLen), slot)
 		newCaches := make([]*Node, len(caches))
-		hidden := m.decoder(tok, pos, func(l int, k, v *Node) (*Node, *Node, *Node) {
+		hidden := m.decoder(InsertAxes(tok, -1), pos, func(l int, k, v *Node) (*Node, *Node, *Node) {
 			kc := DynamicUpdateSlice(caches[2*l], k, []*Node{zero, zero, slot, zero})
 			vc := DynamicUpdateSlice(caches[2*l+1], v, []*Node{zero, zero, slot, zero})
 			newCaches[2*l], newCaches[2*l+1] = kc, vc
 			return kc, vc, allowed(l)
 		})
 		logits := Reshape(m.Logits(hidden), bsz, m.Config.VocabSize)
-		return append([]*Node{logits}, newCaches...)
+		return append(drawStep(kind, logits, uniform, done, temperature, topK, topP), newCaches...)
 	}
 }
 
-// sampleToken picks the next token from one row of logits and returns it with its log-prob under
-// the temperature-1 softmax and under the sampling distribution. Non-finite logits (a diverged
-// or corrupt model) are an error naming the first bad value.
-func sampleToken(logits []float32, cfg GenerateConfig, rng *rand.Rand) (id int, logProb, sampleLogProb float64, err error) {
-	if i := firstNonFinite(logits); i >= 0 {
-		return 0, 0, 0, fmt.Errorf("%g at token id %d", logits[i], i)
-	}
-	lsm := logSoftmax64(logits, 1)
-	if cfg.Temperature == 0 {
-		best := 0
-		for i, v := range logits {
-			if v > logits[best] {
-				best = i
-			}
-		}
-		return best, lsm[best], 0, nil
-	}
-	lt := logSoftmax64(logits, cfg.Temperature)
-	order := make([]int, 0, len(lt))
-	truncate := cfg.TopK > 0 || (cfg.TopP > 0 && cfg.TopP < 1)
-	if truncate {
-		// Sorting a 150k vocabulary per token is slow: only tokens with probability > e^-40 are
-		// sorted (the rest hold < V*4e-18, about 6e-13 of the mass), unless top-k needs more.
-		for i, v := range lt {
-			if v > -40 {
-				order = append(order, i)
-			}
-		}
-	}
-	if !truncate || len(order) < cfg.TopK {
-		order = order[:0]
-		for i := range lt {
-			order = append(order, i)
-		}
-	}
-	keep := len(order)
-	if truncate {
-		sort.SliceStable(order, func(a, b int) bool { return lt[order[a]] > lt[order[b]] })
-		if cfg.TopK > 0 && cfg.TopK < keep {
-			keep = cfg.TopK
-		}
-		if cfg.TopP > 0 && cfg.TopP < 1 {
-			// Renormalize over the top-k set, then keep tokens until the mass reaches TopP.
-			total := 0.0
-			for _, i := range order[:keep] {
-				total += math.Exp(lt[i])
-			}
-			cum := 0.0
-			for n, i := range order[:keep] {
-				cum += math.Exp(lt[i]) / total
-				if cum >= cfg.TopP {
-					keep = n + 1
-					break
+// hostDraw is sampleToken's result for one row.
+type hostDraw struct {
+	id                     int
+	logProb, sampleLogProb float64
+	err                    error
+}
+
+// sampleRows runs sampleToken on the rows of logits that are not done, on all cores (the
+// backend is idle meanwhile); each row draws from its own stream, so the result does not
+// depend on the scheduling.
+func sampleRows(logits [][]float32, done []int32, cfg GenerateConfig, rngs []*rand.Rand) []hostDraw {
+	draws := make([]hostDraw, len(done))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(done)) {
+		wg.Go(func() {
+			for b := int(next.Add(1)) - 1; b < len(done); b = int(next.Add(1)) - 1 {
+				if done[b] == 0 {
+					d := &draws[b]
+					d.id, d.logProb, d.sampleLogProb, d.err = sampleToken(logits[b], cfg, rngs[b])
 				}
 			}
-		}
+		})
 	}
-	kept := order[:keep]
-	total := 0.0
-	for _, i := range kept {
-		total += math.Exp(lt[i])
-	}
-	u := rng.Float64() * total
-	id = kept[len(kept)-1]
-	for _, i := range kept {
-		u -= math.Exp(lt[i])
-		if u < 0 {
-			id = i
-			break
-		}
-	}
-	return id, lsm[id], lt[id] - math.Log(total), nil
-}
-
-// logSoftmax64 returns log softmax(logits/temperature) in float64 for finite logits. The maximum
-// is subtracted before dividing, so a tiny temperature sends the other logits to -Inf instead of
-// overflowing them all to +Inf (and NaN).
-func logSoftmax64(logits []float32, temperature float64) []float64 {
-	out := make([]float64, len(logits))
-	top := math.Inf(-1)
-	for _, v := range logits {
-		top = math.Max(top, float64(v))
-	}
-	sum := 0.0
-	for i, v := range logits {
-		out[i] = (float64(v) - top) / temperature
-		sum += math.Exp(out[i])
-	}
-	lse := math.Log(sum)
-	for i := range out {
-		out[i] -= lse
-	}
-	return out
+	wg.Wait()
+	return draws
 }

@@ -39,7 +39,8 @@ type Model struct {
 	Scope string
 
 	lora *LoRAConfig
-	// coarseBuckets makes the model use a compiling backend's shape buckets (tests on the CPU).
+	// coarseBuckets makes the model behave as on a compiling backend (its shape buckets, every
+	// sampling kind in the graph) for tests on the CPU.
 	coarseBuckets bool
 
 	mu    sync.Mutex
