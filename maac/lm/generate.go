@@ -12,7 +12,9 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
@@ -232,8 +234,8 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 
 	ids := make([][]int32, bsz)
 	mask := make([][]int32, bsz)
-	pos := make([][]int32, bsz)
-	keyMask := make([][]int32, bsz)
+	promptLen := make([]int32, bsz)
+	promptKeys := make([]int32, bsz*cacheLen) // [B,L]: the prompt's slots of the cache
 	done := make([]int32, bsz)
 	rngs := make([]*rand.Rand, n)
 	for b := range bsz {
@@ -251,9 +253,8 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 			ids[b][off+k] = int32(id)
 			mask[b][off+k] = 1
 		}
-		pos[b] = []int32{int32(len(p))}
-		keyMask[b] = make([]int32, cacheLen)
-		copy(keyMask[b], mask[b])
+		promptLen[b] = int32(len(p))
+		copy(promptKeys[b*cacheLen:], mask[b])
 	}
 	// uniforms draws one number per row still generating, as sampleToken does.
 	uniform := make([]float64, bsz)
@@ -280,6 +281,9 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 	if err != nil {
 		return nil, err
 	}
+	// Inputs of every step, made tensors once.
+	promptLenT := tensors.FromValue(promptLen)
+	promptKeysT := tensors.FromFlatDataAndDimensions(promptKeys, bsz, cacheLen)
 	samples := make([]Sample, n)
 	tokens := make([]int32, bsz)
 	for step := 0; ; step++ {
@@ -336,11 +340,7 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 		if allDone {
 			return samples, nil
 		}
-		slot := plen + step
-		for b := range bsz {
-			keyMask[b][slot] = 1
-		}
-		args := append([]any{tokens, pos, keyMask, int32(slot), uniforms(), done}, sampling...)
+		args := append([]any{tokens, promptLenT, promptKeysT, int32(plen), int32(step), uniforms(), done}, sampling...)
 		for _, c := range caches {
 			c, err := DonateTensorBuffer(c, m.Backend, 0)
 			if err != nil {
@@ -350,9 +350,6 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 		}
 		if outs, err = decode.Exec(args...); err != nil {
 			return nil, fmt.Errorf("lm generate: decode step %d: %w", step, err)
-		}
-		for b := range bsz {
-			pos[b][0]++
 		}
 	}
 }
@@ -397,19 +394,27 @@ func (m *Model) prefillGraph(cacheLen int, kind samplerKind) model.CanonicalExec
 	}
 }
 
-// decodeGraph: inputs the last sampled tokens [B], positions [B,1], key mask [B,L], slot (scalar),
-// each row's uniform draw [B], done [B], temperature, top-k and top-p, then the 2*layers caches;
-// writes the tokens' keys/values at slot, samples the next tokens and returns the draw (as
+// decodeGraph: inputs the last sampled tokens [B], the prompt lengths [B], the prompt's key mask
+// [B,L] (L the cache length), the padded prompt length P, the step k, each row's uniform draw
+// [B], done [B], temperature, top-k and top-p, then the 2*layers caches. The tokens are new
+// token k: they go to cache slot P+k at position promptLen+k and attend to the prompt and slots
+// P..P+k. Writes their keys/values, samples the next tokens and returns the draw (as
 // prefillGraph) and the new caches.
 func (m *Model) decodeGraph(kind samplerKind) model.CanonicalExecGraphFn {
 	return func(_ *model.Scope, g *Graph, in []*Node) []*Node {
-		tok, pos, keyMask, slot, uniform, done, temperature, topK, topP := in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], in[8]
-		caches := in[9:]
-		bsz, cacheLen := keyMask.Shape().Dimensions[0], keyMask.Shape().Dimensions[1]
+		tok, promptLen, promptKeys, plen, step := in[0], in[1], in[2], in[3], in[4]
+		uniform, done, temperature, topK, topP := in[5], in[6], in[7], in[8], in[9]
+		caches := in[10:]
+		bsz, cacheLen := promptKeys.Shape().Dimensions[0], promptKeys.Shape().Dimensions[1]
+		plen, step = ConvertDType(plen, dtypes.Int32), ConvertDType(step, dtypes.Int32)
+		slot := Add(plen, step)
+		slots := Iota(g, shapes.Make(dtypes.Int32, bsz, cacheLen), 1)
+		keyMask := LogicalOr(ConvertDType(promptKeys, dtypes.Bool), LogicalAnd(
+			GreaterOrEqual(slots, BroadcastToShape(plen, slots.Shape())), LessOrEqual(slots, BroadcastToShape(slot, slots.Shape()))))
+		pos := InsertAxes(Add(ConvertDType(promptLen, dtypes.Int32), step), -1)
 		zero := ScalarZero(g, dtypes.Int32)
-		slot = ConvertDType(slot, dtypes.Int32)
 		// The whole cache stays: a layer with a sliding window masks the slots before it.
-		allowed := m.layerMasks(BroadcastToDims(InsertAxes(ConvertDType(keyMask, dtypes.Bool), 1), bsz, 1, cacheLen), slot)
+		allowed := m.layerMasks(InsertAxes(keyMask, 1), slot)
 		newCaches := make([]*Node, len(caches))
 		hidden := m.decoder(InsertAxes(tok, -1), pos, func(l int, k, v *Node) (*Node, *Node, *Node) {
 			kc := DynamicUpdateSlice(caches[2*l], k, []*Node{zero, zero, slot, zero})
