@@ -27,6 +27,12 @@ import (
 // cost no transfer) top-k / top-p sampling returns the logits and the host sampler draws,
 // because the graph's bisection for the kept set (see topKMask) runs a few hundred tiny ops per
 // step, about 1 ms there, against 0.3 ms for sampleToken on 8 rows of 256 tokens.
+//
+// The decode loop itself stays on the host, one compiled step per token: in GoMLX v0.28.16 a
+// While loop's body cannot sort (closures nest only under the main function), and the go
+// backend fails to run a body whose Where reads values computed in the same iteration ("input
+// 0 for node Add not computed yet" from the second iteration on; reproduced with a 3-element
+// loop), which sampling and the cache mask both need.
 
 // samplerKind selects how a step draws its tokens.
 type samplerKind int
