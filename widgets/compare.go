@@ -65,7 +65,7 @@ func CompareCharts(dir string) ([]Chart, *maac.CompareSummary, error) {
 			log                 bool
 		}{
 			{"Episode return", maac.MetricEpisodeReturnMean, "return", false},
-			{"Relative gradient variance", "grad/agent/*/relative_variance", "variance / norm² (log)", true},
+			{"Relative gradient variance", "grad/agent/*/relative_variance", "var / norm² (log)", true},
 		} {
 			line := newBandChart(fmt.Sprintf("%s, %s", m.title, name), m.axis, m.log, span)
 			var legend []string
@@ -110,7 +110,7 @@ func newBandChart(title, yName string, logScale bool, span int) *charts.Line {
 	}
 	line := charts.NewLine()
 	line.SetGlobalOptions(
-		charts.WithTitleOpts(opts.Title{Title: title, Subtitle: "mean over seeds, dashed: 95% bootstrap band"}),
+		charts.WithTitleOpts(opts.Title{Title: title, Subtitle: "mean over seeds, dashed: 95% bootstrap band", TitleStyle: &opts.TextStyle{FontSize: 14}}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(true), Top: "bottom", Type: "scroll"}),
 		charts.WithXAxisOpts(opts.XAxis{Name: "env_step", Type: "value", Max: span}),
@@ -225,12 +225,12 @@ func finalReturnsChart(sum *maac.CompareSummary) Chart {
 	}
 	bar := charts.NewBar()
 	bar.SetGlobalOptions(
-		charts.WithTitleOpts(opts.Title{Title: "Final episode return", Subtitle: "mean over seeds of the last 10% of the budget; box: 95% bootstrap interval"}),
+		charts.WithTitleOpts(opts.Title{Title: "Final episode return", Subtitle: "mean over seeds of the last 10% of the budget; box: 95% bootstrap interval", TitleStyle: &opts.TextStyle{FontSize: 14}}),
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true)}),
 		charts.WithYAxisOpts(opts.YAxis{Name: "final return", Scale: opts.Bool(true)}),
 		// Every (condition, algorithm) is labelled, slanted so that long condition names fit.
 		charts.WithXAxisOpts(opts.XAxis{AxisLabel: &opts.AxisLabel{Interval: "0", Rotate: 30, FontSize: 10}}),
-		charts.WithGridOpts(opts.Grid{Bottom: "130", Top: "70", Left: "80"}),
+		charts.WithGridOpts(opts.Grid{Bottom: "110", Top: "64", Left: "70"}),
 		charts.WithAnimation(false),
 	)
 	bar.SetXAxis(cats).AddSeries("final return", bars, charts.WithBarChartOpts(opts.BarChart{BarWidth: "50%"}))
@@ -352,25 +352,20 @@ func Compare(ctx context.Context, name string, spec maac.CompareSpec, o CompareO
 	if o.Progress == nil {
 		o.Progress = os.Stderr
 	}
-	v := &compareView{dir: dir, opts: o, ids: map[string]string{}}
+	v := &compareView{dir: dir, opts: o, ids: map[string]string{}, block: "collm_cmp_" + kernel.NewUniqueID()}
 	sum, err := maac.Compare(ctx, dir, spec, maac.CompareOptions{Jobs: o.Jobs, Force: o.Force, OnProgress: v.progress})
 	if errors.Is(err, context.Canceled) {
-		msg := fmt.Sprintf("interrupted: comparison %s stopped with every run at a checkpoint; run the cell again to continue", dir)
-		if kernel.InNotebook() {
-			kernel.DisplayHTML("<p class=\"collm-interrupted\"><b>" + escape(msg) + "</b></p>")
-			kernel.Sync()
-		} else {
-			fmt.Fprintln(o.Progress, msg)
-		}
+		v.end(Interrupted, fmt.Sprintf("interrupted: comparison %s stopped with every run at a checkpoint; run the cell again to continue", dir))
 		return nil, nil
 	}
 	if err != nil {
+		v.end(Failed, "error: "+firstLine(err.Error()))
 		return nil, err
 	}
 	if err := v.draw(); err != nil {
 		return nil, err
 	}
-	kernel.Sync()
+	v.end(Done, "")
 	return sum, nil
 }
 
@@ -397,42 +392,95 @@ func ShowCompare(name string) (*maac.CompareSummary, error) {
 	return sum, nil
 }
 
-// compareView draws a running comparison in the cell.
+// compareView draws a running comparison in the cell as a dashboard block of two displays: the
+// header (the grid's progress and the running runs, redrawn at every report), and the charts in
+// the dashboard's grid with the summary table (redrawn every EverySeconds).
 type compareView struct {
 	dir      string
 	opts     CompareOptions
 	ids      map[string]string
+	block    string
 	started  bool
 	lastDraw time.Time
 	lastDone int
+	last     *maac.CompareStatus
+	ended    *endState
 }
 
 func (v *compareView) progress(s maac.CompareStatus) {
+	v.last = &s
 	done, failed := s.Count(maac.RunDone), s.Count(maac.RunFailed)
-	head := s.Headline()
 	if !kernel.InNotebook() {
 		if done+failed != v.lastDone {
 			v.lastDone = done + failed
-			fmt.Fprintln(v.opts.Progress, head)
+			fmt.Fprintln(v.opts.Progress, s.Headline())
 		}
 		return
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<div class="collm-progress" style="font-family:sans-serif;font-size:13px"><b>%s</b>`, escape(head))
-	b.WriteString(`<table style="border-collapse:collapse;font-size:12px">`)
-	for _, r := range s.Runs {
-		if r.State == maac.RunRunning {
-			frac := float64(r.EnvStep) / float64(r.Run.EnvSteps)
-			fmt.Fprintf(&b, `<tr><td style="padding:1px 8px">%s</td><td><div style="display:inline-block;width:160px;height:10px;background:#eee">`+
-				`<div style="width:%.1f%%;height:10px;background:#5470c6"></div></div></td><td style="padding:1px 8px">%d / %d env steps, return %.3f</td></tr>`,
-				escape(r.Run.Name), 100*min(frac, 1), r.EnvStep, r.Run.EnvSteps, r.Return)
-		}
-	}
-	b.WriteString("</table></div>")
-	v.update("progress", b.String())
+	v.update("progress", v.headerHTML())
 	if time.Since(v.lastDraw).Seconds() >= v.opts.EverySeconds {
 		v.draw() // a failed redraw leaves the last charts; the final draw reports errors
 	}
+}
+
+// headline is the grid's progress in one line, with the end state instead of the ETA once the
+// comparison stopped.
+func (v *compareView) headline() string {
+	if v.last == nil {
+		return ""
+	}
+	s := *v.last
+	if v.ended == nil {
+		return s.Headline()
+	}
+	word := map[EndState]string{Done: "done", Interrupted: "interrupted", Failed: "error"}[v.ended.state]
+	return fmt.Sprintf("%d of %d runs done, %d failed; %s after %s", s.Count(maac.RunDone), len(s.Runs), s.Count(maac.RunFailed),
+		word, s.Elapsed.Round(time.Second))
+}
+
+func (v *compareView) headerHTML() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<div class="collm-progress" style="font:13px sans-serif"><b>%s</b>`, escape(v.headline()))
+	if v.last != nil && v.ended == nil {
+		b.WriteString(`<div style="display:flex;flex-wrap:wrap;gap:2px 20px;font-size:12px;margin:2px 0">`)
+		for _, r := range v.last.Runs {
+			if r.State == maac.RunRunning {
+				frac := float64(r.EnvStep) / float64(r.Run.EnvSteps)
+				fmt.Fprintf(&b, `<span>%s <span style="display:inline-block;width:120px;height:9px;background:#eee;vertical-align:middle">`+
+					`<span style="display:block;width:%.1f%%;height:9px;background:#5470c6"></span></span> %d / %d env steps, return %.3f</span>`,
+					escape(r.Run.Name), 100*min(frac, 1), r.EnvStep, r.Run.EnvSteps, r.Return)
+			}
+		}
+		b.WriteString(`</div>`)
+	}
+	b.WriteString(`</div>`)
+	if v.ended != nil && v.ended.message != "" {
+		class, colour := "collm-done", "#2e7d32"
+		switch v.ended.state {
+		case Interrupted:
+			class, colour = "collm-interrupted", "#b26a00"
+		case Failed:
+			class, colour = "collm-error", "#c62828"
+		}
+		fmt.Fprintf(&b, `<div class="%s" style="font:13px sans-serif;color:%s;margin:2px 0"><b>%s</b></div>`, class, colour, escape(v.ended.message))
+	}
+	return b.String()
+}
+
+// end shows how the comparison ended: in the header in a notebook; outside one, an interrupt's
+// message on the progress writer (an error is the caller's to report).
+func (v *compareView) end(state EndState, message string) {
+	v.ended = &endState{state: state, message: message, at: time.Now()}
+	if !kernel.InNotebook() {
+		if state == Interrupted {
+			fmt.Fprintln(v.opts.Progress, message)
+		}
+		return
+	}
+	if v.last != nil || message != "" { // a grid found finished has no progress to show
+		v.update("progress", v.headerHTML())
+	}
+	kernel.Sync()
 }
 
 // draw renders the comparison's charts from what its runs have logged.
@@ -452,14 +500,11 @@ func (v *compareView) draw() error {
 		}
 		v.started = true
 	}
-	v.update("summary", CompareSummaryHTML(sum))
-	for i, c := range cs {
-		h, err := ChartHTML(c, "100%", "340px")
-		if err != nil {
-			return err
-		}
-		v.update(fmt.Sprintf("chart-%d", i), h)
+	h, err := DashboardHTML(v.block, "", cs, Fold{Summary: "Summary table", HTML: CompareSummaryHTML(sum), Open: true})
+	if err != nil {
+		return err
 	}
+	v.update("charts", h)
 	return nil
 }
 

@@ -1,6 +1,48 @@
 // Package widgets draws collm's charts with go-echarts and shows them in a notebook (through the
 // kernel package's display bridge) or writes them to self-contained HTML files.
 //
+// # The dashboard of a training cell
+//
+// Train (a Dashboard) and Compare show one compact block per cell, redrawn in place while
+// training (gonbui's UpdateHTML; the saved notebook keeps the last drawing):
+//
+//   - A header row per live run: its colour and label, a progress bar, update N/target, env
+//     steps, the latest episode return (the mean of the last update) with the best so far,
+//     throughput in env steps per second since the cell started, and the ETA. A comparison's
+//     header is its headline and the running runs.
+//   - The charts in a CSS grid (DashboardHTML): columns at least 300 px and 23% of the width
+//     (repeat(auto-fit, minmax(max(300px, 23%), 1fr))), so two or three columns in classic
+//     Notebook's output area (about 1000 px), four in a wide browser, one in a narrow one; every
+//     chart 300 px high. The first six (DashboardGridCharts) are in the grid, most important
+//     first: returns, relative gradient variance, the critic's value loss with its explained
+//     variance, the reward parts (DashboardCharts); at 1400x900 in classic Notebook the header
+//     and these four fit on the screen.
+//   - The other charts and the latest samples behind "more" toggles (<details>, plain HTML that
+//     works offline). A chart inside a closed toggle is drawn when it opens (ResizeObserver and
+//     the toggle event call ECharts' resize), and an open toggle stays open across redraws.
+//
+// The returns chart draws each run's raw episode return of every update as faint points and an
+// exponential moving average over them as a line (Smooth, weight ReturnSmoothing = 0.9 on the
+// past: about the last 10 updates, debiased so that the first updates are not pulled towards 0).
+// Compared runs (several labels) keep one colour in every chart (LabelColour: the first label of
+// the runs blue, the second red, ...); a run's several metrics in one chart (one per agent, one
+// per reward part) differ by dash and shade. Legends name only what tells a chart's lines apart
+// ("agent 0", "level"), the returns chart excepted.
+//
+// When training stops the header says how, once: "done in 2m10s", "stopped at update N of T",
+// or the interrupt's or error's one-line message ("interrupted: run DIR saved at update N; ...")
+// in place of the ETA. An interrupt's message is not repeated on stderr (the cell ends normally);
+// an error is also returned, so the cell reports it. Outside a notebook the progress line on
+// stderr ends in the same final state.
+//
+// # A notebook that is not trusted
+//
+// Classic Notebook (and JupyterLab) run output scripts only in trusted notebooks; a notebook
+// from elsewhere opens untrusted. Every chart's element holds the one-line UntrustedHint ("Chart
+// not drawn: this notebook is not trusted — File › Trust Notebook, or re-run the cell"), which
+// the chart's script removes as the first thing it does, so the hint stays only where scripts
+// did not run.
+//
 // Charts render offline: the ECharts library comes from the local cache that
 // `collm kernel install` fills from the npm registry. Each chart gets a fresh element id and its
 // script runs in its own function scope, so re-rendering never collides with an earlier chart.

@@ -121,11 +121,19 @@ func jsString(s string) string {
 	return string(b)
 }
 
+// UntrustedHint is what a chart shows until its script runs: a notebook that is not trusted
+// (classic Notebook runs output scripts only in trusted notebooks; JupyterLab alike) keeps it in
+// place of the chart instead of a blank gap.
+const UntrustedHint = "Chart not drawn: this notebook is not trusted — File › Trust Notebook, or re-run the cell"
+
 // ChartHTML returns the chart's element and the script that draws it once ECharts is loaded.
 // The script is scoped in a function and the element id is fresh, so the same chart can be
 // rendered again on one page. Where the page has no window.echarts yet the script waits for it
-// and loads it when it does not come (see waitJS). The chart's data points are written compactly:
-// [x, y] rather than {"value": [x, y]}, numbers to 6 significant digits (integers exactly).
+// and loads it when it does not come (see waitJS). The element holds UntrustedHint until the
+// script runs. A chart whose element has no size yet (inside a closed <details>) is drawn when
+// it gets one (a ResizeObserver, and the details' toggle event), and resized with its element.
+// The chart's data points are written compactly: [x, y] rather than {"value": [x, y]}, numbers to
+// 6 significant digits (integers exactly).
 func ChartHTML(c Chart, width, height string) (string, error) {
 	c.Validate()
 	option, err := json.Marshal(c.JSON())
@@ -137,16 +145,23 @@ func ChartHTML(c Chart, width, height string) (string, error) {
 	}
 	id := "collm_chart_" + kernel.NewUniqueID()
 	// json.Marshal escapes <, > and &: the option is safe inside <script>.
-	return fmt.Sprintf(`<div class="collm-chart" id="%s" style="width:%s;height:%s;"></div>
+	return fmt.Sprintf(`<div class="collm-chart" id="%s" style="width:%s;height:%s;">`+
+		`<div class="collm-untrusted" style="display:flex;align-items:center;justify-content:center;height:100%%;box-sizing:border-box;`+
+		`border:1px dashed #ccc;color:#777;font:12px sans-serif;padding:8px;text-align:center">%s</div></div>
 <script type="text/javascript">(function(){
-var id=%q,w=window;
+var id=%q,w=window,el0=document.getElementById(id);if(el0){el0.textContent="";}
 function draw(){var el=document.getElementById(id);if(!el){return;}
-var chart=echarts.init(el,"white",{renderer:"canvas"});
+var chart=null;
+function show(){if(chart){chart.resize();return;}if(!el.clientWidth||!el.clientHeight){return;}
+chart=echarts.init(el,"white",{renderer:"canvas"});
 chart.setOption(%s);
-if(w.ResizeObserver){new ResizeObserver(function(){chart.resize();}).observe(el);}}
+}
+show();
+if(w.ResizeObserver){new ResizeObserver(function(){show();}).observe(el);}
+var dt=el.closest&&el.closest("details");if(dt){dt.addEventListener("toggle",function(){if(dt.open){show();}});}}
 if(w.echarts){draw();return;}
 %s
-})();</script>`, id, html.EscapeString(width), html.EscapeString(height), id, option, waitJS), nil
+})();</script>`, id, html.EscapeString(width), html.EscapeString(height), html.EscapeString(UntrustedHint), id, option, waitJS), nil
 }
 
 // compactOption rewrites the series data of a marshalled ECharts option: a point {"value": v}

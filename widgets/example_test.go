@@ -30,8 +30,10 @@ func exampleRuns() []*widgets.History {
 	return []*widgets.History{cc1, cc2, magrpo}
 }
 
-// AllCharts draws every chart the runs have data for, env_step on the x-axis. In a notebook cell,
-// ShowRuns displays them with a summary table; outside a notebook it does nothing.
+// AllCharts draws every chart the runs have data for, env_step on the x-axis; each label keeps
+// its colour in every chart. The returns chart has each label's raw returns as faint points and
+// a smoothed line under one name (see Smooth). In a notebook cell, ShowRuns displays them with a
+// summary table; outside a notebook it does nothing.
 func ExampleAllCharts() {
 	runs := exampleRuns()
 	for _, c := range widgets.AllCharts(runs...) {
@@ -45,19 +47,21 @@ func ExampleAllCharts() {
 	}
 	// Output:
 	// Returns
-	//   cc episode/return/mean
-	//   cc episode/return/mean -std
-	//   cc episode/return/mean +std
-	//   magrpo episode/return/mean
+	//   cc
+	//   cc
+	//   cc -std
+	//   cc +std
+	//   magrpo
+	//   magrpo
 	// Critic value loss
-	//   cc critic/value_loss
-	//   cc critic/value_loss -std
-	//   cc critic/value_loss +std
+	//   cc
+	//   cc -std
+	//   cc +std
 	// Env metrics (shares)
-	//   cc info/tests_passed/mean
-	//   cc info/tests_passed/mean -std
-	//   cc info/tests_passed/mean +std
-	//   magrpo info/tests_passed/mean
+	//   cc
+	//   cc -std
+	//   cc +std
+	//   magrpo
 }
 
 // LineChart draws series of your own, e.g. a held-out evaluation after every few updates; Display

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/collm/collm/kernel"
@@ -56,42 +55,54 @@ func Train(ctx context.Context, t *maac.Trainer, rd *maac.RunDir, target int, o 
 	var rolloutErr *maac.RolloutError
 	failedRollout := errors.As(trainErr, &rolloutErr)
 	if trainErr != nil && !interrupted && !failedRollout {
-		d.Close()
+		d.End(Failed, "error: "+firstLine(trainErr.Error()))
 		return trainErr
 	}
 	if err := t.SaveCheckpoint(rd.CheckpointPath()); err != nil {
+		d.End(Failed, "error: "+firstLine(err.Error()))
 		return err
 	}
-	if err := d.Close(); err != nil {
-		return err
-	}
-	if failedRollout {
-		return fmt.Errorf("%w\nupdate %d stopped in its rollout, before any weight changed; run %s saved at update %d: fix the cause and run the cell again to continue",
+	switch {
+	case failedRollout:
+		err := fmt.Errorf("%w\nupdate %d stopped in its rollout, before any weight changed; run %s saved at update %d: fix the cause and run the cell again to continue",
 			trainErr, rolloutErr.Update, rd.Path, t.Updates())
+		d.End(Failed, fmt.Sprintf("error in the rollout of update %d; run %s saved at update %d", rolloutErr.Update, rd.Path, t.Updates()))
+		return err
+	case interrupted:
+		// The one message of an interrupt: in the dashboard's header (on the progress line outside a
+		// notebook), not on stderr, since the cell ends normally.
+		return d.End(Interrupted, fmt.Sprintf("interrupted: run %s saved at update %d; run the cell again (or the next one) to continue", rd.Path, t.Updates()))
 	}
-	if interrupted {
-		msg := fmt.Sprintf("interrupted: run %s saved at update %d; run the cell again (or the next one) to continue", rd.Path, t.Updates())
-		if kernel.InNotebook() {
-			kernel.DisplayHTML("<p class=\"collm-interrupted\"><b>" + escape(msg) + "</b></p>")
-			kernel.Sync()
-		}
-		fmt.Fprintln(os.Stderr, msg)
-	}
-	return nil
+	return d.End(Done, "")
 }
 
-// ShowRuns displays every chart of the runs (and a summary table) in the cell.
+// firstLine is s up to its first newline.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// ShowRuns displays the runs in the cell as a dashboard block without live header: a summary
+// table of their final metrics, then their charts (see DashboardHTML).
 func ShowRuns(runs ...*History) error {
 	if !kernel.InNotebook() {
 		return nil
 	}
-	kernel.DisplayHTML(SummaryHTML(runs...))
-	cs := AllCharts(runs...)
+	if err := showLibrary(); err != nil {
+		return err
+	}
+	cs := DashboardCharts(runs...)
 	all := make([]Chart, len(cs))
 	for i, c := range cs {
 		all[i] = c
 	}
-	return Display(all...)
+	h, err := DashboardHTML("collm_runs_"+kernel.NewUniqueID(), SummaryHTML(runs...), all)
+	if err != nil {
+		return err
+	}
+	kernel.DisplayHTML(h)
+	kernel.Sync()
+	return nil
 }
 
 // EvalHTML shows an evaluation: the return of every episode and the transcript of the first few.

@@ -141,14 +141,15 @@ func TestAggregateMeanStd(t *testing.T) {
 		wantSeries     []string
 		wantLowerFirst float64 // mean - std at the first point, when there is a band
 	}{
-		// Aligned by update index up to the shorter run; std is the sample std (n-1).
+		// Aligned by update index up to the shorter run; std is the sample std (n-1). The returns
+		// chart draws the raw mean as points and its smoothed line under the same name.
 		{"two seeds", []*History{a, b}, []float64{11, 21}, []float64{2, 5}, []float64{math.Sqrt2, 2 * math.Sqrt2},
-			[]string{"cc " + ret, "cc " + ret + " -std", "cc " + ret + " +std"}, 2 - math.Sqrt2},
+			[]string{"cc " + ret, "cc " + ret, "cc " + ret + " -std", "cc " + ret + " +std"}, 2 - math.Sqrt2},
 		{"one run", []*History{a}, []float64{10, 20, 30}, []float64{1, 3, 5}, []float64{0, 0, 0},
-			[]string{"cc " + ret}, 0},
+			[]string{"cc " + ret, "cc " + ret}, 0},
 		// An update where one run lacks the metric is left out rather than averaged over fewer runs.
 		{"missing value", []*History{a, history("cc", maac.Metrics{"env_step": 12}, maac.Metrics{"env_step": 22, ret: 7})},
-			[]float64{21}, []float64{5}, []float64{2 * math.Sqrt2}, []string{"cc " + ret, "cc " + ret + " -std", "cc " + ret + " +std"}, 5 - 2*math.Sqrt2},
+			[]float64{21}, []float64{5}, []float64{2 * math.Sqrt2}, []string{"cc " + ret, "cc " + ret, "cc " + ret + " -std", "cc " + ret + " +std"}, 5 - 2*math.Sqrt2},
 	}
 	near := func(x, y []float64) bool {
 		if len(x) != len(y) {
@@ -178,8 +179,8 @@ func TestAggregateMeanStd(t *testing.T) {
 			if p := got[0].points(); len(p) != len(tt.xs) || p[0] != [2]float64{tt.xs[0], tt.mean[0]} {
 				t.Errorf("mean line %v, want x %v and mean %v", p, tt.xs, tt.mean)
 			}
-			if len(got) == 3 {
-				if lo := got[1].points()[0][1]; math.Abs(lo-tt.wantLowerFirst) > 1e-12 {
+			if len(got) == 4 {
+				if lo := got[2].points()[0][1]; math.Abs(lo-tt.wantLowerFirst) > 1e-12 {
 					t.Errorf("lower band starts at %v, want %v", lo, tt.wantLowerFirst)
 				}
 			}
@@ -224,10 +225,10 @@ func TestEnvInfoChartsSplitByRange(t *testing.T) {
 		}
 		return strings.Join(out, ", ")
 	}
-	if got, want := names(EnvInfoChart(a, b)), "cc "+share+", magrpo "+share; got != want {
+	if got, want := names(EnvInfoChart(a, b)), "cc, magrpo"; got != want { // one metric: the title names it
 		t.Errorf("shares chart: %s, want %s", got, want)
 	}
-	if got, want := names(EnvCountsChart(a, b)), "cc "+length+", magrpo info/iou/mean"; got != want {
+	if got, want := names(EnvCountsChart(a, b)), "cc chars, magrpo iou"; got != want { // what tells the metrics apart
 		t.Errorf("counts chart: %s, want %s", got, want)
 	}
 }

@@ -37,15 +37,31 @@ def main():
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
     try:
         driver.get(page if "://" in page else "file://" + page)
-        deadline = time.time() + 20
-        charts = []
-        while time.time() < deadline:
-            charts = driver.find_elements(By.CSS_SELECTOR, ".collm-chart")
-            # A chart is done when it has a canvas, or when it shows text instead (collm's hint
-            # that the page has no ECharts library).
-            if charts and all(c.find_elements(By.TAG_NAME, "canvas") or c.text.strip() for c in charts):
-                break
-            time.sleep(0.2)
+        # A chart is done when it has a canvas, or when it shows text instead (collm's hint that
+        # the page has no ECharts library), but not while it still shows the hint that scripts
+        # did not run (collm-untrusted). Charts inside closed <details> ("more charts") draw when
+        # shown: first the visible ones, then every toggle is opened, as a person would.
+        def done(c):
+            if c.find_elements(By.CSS_SELECTOR, ".collm-untrusted"):
+                return False
+            return bool(c.find_elements(By.TAG_NAME, "canvas") or c.text.strip())
+
+        def wait(only_visible):
+            deadline = time.time() + 20
+            charts = []
+            while time.time() < deadline:
+                charts = driver.find_elements(By.CSS_SELECTOR, ".collm-chart")
+                todo = [c for c in charts if not only_visible or c.is_displayed()]
+                if charts and all(done(c) for c in todo):
+                    break
+                time.sleep(0.2)
+            return charts
+
+        charts = wait(True)
+        hidden = driver.execute_script(
+            "var n=0;document.querySelectorAll('details').forEach(function(d){if(!d.open){d.open=true;n++;}});return n;")
+        if hidden:
+            charts = wait(False)
         time.sleep(0.5)  # let the first frame paint
         result = {"charts": [], "console_errors": []}
         for c in charts:
@@ -58,7 +74,9 @@ def main():
                 "has_canvas": bool(c.find_elements(By.TAG_NAME, "canvas")),
                 "drawn_fraction": fraction,
                 "colors": ncolors,
+                "text": c.text.strip(),
             })
+        result["opened_details"] = hidden
         if charts:  # the screenshot shows the first chart and what follows it
             driver.execute_script("arguments[0].scrollIntoView();", charts[0])
         driver.save_screenshot(shot)

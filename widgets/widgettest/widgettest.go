@@ -26,12 +26,16 @@ type ChartResult struct {
 	HasCanvas     bool    `json:"has_canvas"`
 	DrawnFraction float64 `json:"drawn_fraction"` // share of pixels unlike the background
 	Colors        int     `json:"colors"`         // distinct colours in the chart's screenshot
+	Text          string  `json:"text"`           // the text the element shows (a hint instead of a chart)
 }
 
 // Result is what the browser saw.
 type Result struct {
 	Charts        []ChartResult `json:"charts"`
 	ConsoleErrors []string      `json:"console_errors"`
+	// OpenedDetails is how many closed <details> (a dashboard's "more" toggles) the check opened
+	// after the visible charts were drawn, before measuring every chart.
+	OpenedDetails int `json:"opened_details"`
 }
 
 // Available returns nil when headless Chromium, chromedriver, Selenium and Pillow are installed,
