@@ -157,9 +157,11 @@ func EntropyKLChart(runs ...*History) *charts.Line {
 	}))
 }
 
-// ThroughputChart plots env steps and generated tokens per second.
+// ThroughputChart plots env steps per second (left axis) and generated tokens per second (right
+// axis: they are tens to hundreds of times more).
 func ThroughputChart(runs ...*History) *charts.Line {
-	return metricChart("Throughput", "per second", false, runs, []string{maac.MetricEnvStepsPerSec, maac.MetricTokensPerSec})
+	return buildChart(chartSpec{title: "Throughput", yName: "env steps/s", metrics: []string{maac.MetricEnvStepsPerSec},
+		y2Name: "tokens/s", metrics2: []string{maac.MetricTokensPerSec}}, runs)
 }
 
 // AllCharts returns every chart that has data for the runs.
