@@ -193,7 +193,11 @@ func readValues(m *lm.Model, exec *model.Exec, rows [][]int) ([]float64, error) 
 		return nil, err
 	}
 	b.PadRows(m.RowBucket(n))
-	out, err := exec.Exec(b.IDs, b.Mask, b.PromptEnd)
+	args, err := lm.TensorArgs(b.IDs, b.Mask, b.PromptEnd)
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.Exec(args...)
 	if err != nil {
 		return nil, err
 	}

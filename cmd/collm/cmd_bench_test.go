@@ -74,7 +74,8 @@ func TestBenchModelCheckpoint(t *testing.T) {
 	if err := m.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	small := []string{"bench", "--model", dir, "--reps", "1", "--batch", "2", "--seq", "8", "--prompt", "4", "--new-tokens", "2", "--matmul-peak-size", "256"}
+	// 16 new tokens and 3 pairs: a decode time under load stays positive (2 tokens, 1 pair could not).
+	small := []string{"bench", "--model", dir, "--reps", "3", "--batch", "2", "--seq", "8", "--prompt", "4", "--new-tokens", "16", "--matmul-peak-size", "256"}
 
 	var out, errb bytes.Buffer
 	args := append(small, "--torch-script", filepath.Join(t.TempDir(), "absent.py"))

@@ -37,7 +37,8 @@ type BenchResult struct {
 	NewTokens int `json:"new_tokens"`
 	Reps      int `json:"reps"`
 	// DecodeMsPerToken is the KV-cache decoding time per generated token for the whole batch
-	// (greedy; prefill excluded: (t(NewTokens) - t(1 token)) / (NewTokens-1)).
+	// (greedy; prefill excluded: (t(NewTokens) - t(1 token)) / (NewTokens-1), the median over
+	// pairs of runs back to back).
 	DecodeMsPerToken float64 `json:"decode_ms_per_token"`
 	// ScoreTokensPerSec is TokenLogProbs throughput (Batch*SeqLen tokens per forward pass).
 	ScoreTokensPerSec float64 `json:"score_tokens_per_sec"`
@@ -565,15 +566,29 @@ func benchmarkModel(m *Model, cfg BenchConfig) (BenchResult, error) {
 			return err
 		}
 	}
-	tn, err := timeIt("decode", gen(cfg.NewTokens))
-	if err != nil {
+	// t(NewTokens) and t(1) run back to back in pairs, so a change of load on the machine hits
+	// both halves of a pair; the median of the differences is reported.
+	start := time.Now()
+	if err := gen(cfg.NewTokens)(); err != nil { // warm-up: compilation
 		return r, fmt.Errorf("lm bench: decode: %w", err)
 	}
-	t1, err := timeIt("decode", gen(1))
-	if err != nil {
+	r.FirstRunMs["decode"] = float64(time.Since(start).Microseconds()) / 1000
+	if err := gen(1)(); err != nil {
 		return r, fmt.Errorf("lm bench: decode: %w", err)
 	}
-	r.DecodeMsPerToken = (tn - t1) / float64(cfg.NewTokens-1)
+	var diffs []float64
+	for range reps {
+		var pair [2]float64
+		for k, n := range []int{cfg.NewTokens, 1} {
+			start := time.Now()
+			if err := gen(n)(); err != nil {
+				return r, fmt.Errorf("lm bench: decode: %w", err)
+			}
+			pair[k] = float64(time.Since(start).Microseconds()) / 1000
+		}
+		diffs = append(diffs, pair[0]-pair[1])
+	}
+	r.DecodeMsPerToken = median(diffs) / float64(cfg.NewTokens-1)
 	m.resetExecs() // the decoding graphs (and, on the go backend, their copies of the weights)
 	phase("decode")
 

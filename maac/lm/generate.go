@@ -273,7 +273,11 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 	if err != nil {
 		return nil, err
 	}
-	outs, err := prefill.Exec(append([]any{ids, mask, uniforms(), done}, sampling...)...)
+	args, err := TensorArgs(append([]any{ids, mask, uniforms(), done}, sampling...)...)
+	if err != nil {
+		return nil, fmt.Errorf("lm generate: prefill: %w", err)
+	}
+	outs, err := prefill.Exec(args...)
 	if err != nil {
 		return nil, fmt.Errorf("lm generate: prefill: %w", err)
 	}

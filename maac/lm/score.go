@@ -166,7 +166,11 @@ func (m *Model) Score(prompts, responses [][]int) (*Scores, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs, err := e.Exec(b.IDs, b.Mask)
+	args, err := TensorArgs(b.IDs, b.Mask)
+	if err != nil {
+		return nil, fmt.Errorf("lm: Score: %w", err)
+	}
+	outs, err := e.Exec(args...)
 	if err != nil {
 		return nil, fmt.Errorf("lm: Score: %w", err)
 	}

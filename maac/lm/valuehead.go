@@ -75,7 +75,11 @@ func (m *Model) PredictValues(seqs [][]int) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs, err := e.Exec(b.IDs, b.Mask, b.PromptEnd)
+	args, err := TensorArgs(b.IDs, b.Mask, b.PromptEnd)
+	if err != nil {
+		return nil, fmt.Errorf("lm: PredictValues: %w", err)
+	}
+	outs, err := e.Exec(args...)
 	if err != nil {
 		return nil, fmt.Errorf("lm: PredictValues: %w", err)
 	}
