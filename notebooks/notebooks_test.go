@@ -94,6 +94,9 @@ func TestTutorialsRun(t *testing.T) {
 			}
 			if path == "01-quickstart.ipynb" {
 				checkSize(t, filepath.Join(out, path), 1_500_000)
+				checkOutputs(t, filepath.Join(out, path), []string{
+					"both runs at 12800 env steps", "relative gradient variance (median):", "reading: ",
+				})
 			}
 			if path == "06-your-own-model.ipynb" {
 				checkChartsDrawn(t, html)
