@@ -413,16 +413,7 @@ func TestDashboardHeaderStates(t *testing.T) {
 				remove()
 			}
 			h := d.headerHTML()
-			for _, w := range tt.want {
-				if !strings.Contains(h, w) {
-					t.Errorf("header lacks %q:\n%s", w, h)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(h, w) {
-					t.Errorf("header has %q:\n%s", w, h)
-				}
-			}
+			checkHeader(t, h, tt.want, tt.not)
 			if tt.message != "" && strings.Count(h, tt.message) != 1 {
 				t.Errorf("the message is not in the header once:\n%s", h)
 			}
@@ -472,16 +463,22 @@ func TestCompareHeaderStates(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			v := &compareView{last: &status, ended: tt.end}
 			h := v.headerHTML()
-			for _, w := range tt.want {
-				if !strings.Contains(h, w) {
-					t.Errorf("header lacks %q:\n%s", w, h)
-				}
-			}
-			for _, w := range tt.not {
-				if strings.Contains(h, w) {
-					t.Errorf("header has %q:\n%s", w, h)
-				}
-			}
+			checkHeader(t, h, tt.want, tt.not)
 		})
+	}
+}
+
+// checkHeader fails unless the header HTML h contains every string of want and none of not.
+func checkHeader(t *testing.T, h string, want, not []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(h, w) {
+			t.Errorf("header lacks %q:\n%s", w, h)
+		}
+	}
+	for _, w := range not {
+		if strings.Contains(h, w) {
+			t.Errorf("header has %q:\n%s", w, h)
+		}
 	}
 }
