@@ -74,8 +74,8 @@ func TestBenchModelCheckpoint(t *testing.T) {
 	if err := m.Save(dir); err != nil {
 		t.Fatal(err)
 	}
-	// 16 new tokens and 3 pairs: a decode time under load stays positive (2 tokens, 1 pair could not).
-	small := []string{"bench", "--model", dir, "--reps", "3", "--batch", "2", "--seq", "8", "--prompt", "4", "--new-tokens", "16", "--matmul-peak-size", "256"}
+	// 32 new tokens and 3 pairs: a decode time under load stays positive (2 tokens, 1 pair could not).
+	small := []string{"bench", "--model", dir, "--reps", "3", "--batch", "2", "--seq", "8", "--prompt", "4", "--new-tokens", "32", "--matmul-peak-size", "256"}
 
 	var out, errb bytes.Buffer
 	args := append(small, "--torch-script", filepath.Join(t.TempDir(), "absent.py"))
@@ -210,7 +210,7 @@ const fakeTorchJSON = `{"model": "tiny", "threads": 1, "torch": "fake", "params"
 // each side's matmul peak.
 func TestBenchJSONSchema(t *testing.T) {
 	script, argsFile := fakeTorch(t, fakeTorchJSON)
-	args := []string{"bench", "--models", "tiny", "--reps", "1", "--batch", "2", "--seq", "8", "--prompt", "4", "--new-tokens", "2",
+	args := []string{"bench", "--models", "tiny", "--reps", "3", "--batch", "2", "--seq", "8", "--prompt", "4", "--new-tokens", "32", // a positive decode time under load
 		"--matmul-peak-size", "256", "--python", "/bin/sh", "--torch-script", script, "--json"}
 	var out, errb bytes.Buffer
 	if code := run(args, &out, &errb); code != 0 {
@@ -378,7 +378,7 @@ func TestBenchText(t *testing.T) {
 	script, _ := fakeTorch(t, fakeTorchJSON)
 	var errb bytes.Buffer
 	out.Reset()
-	args := []string{"bench", "--models", "tiny", "--reps", "1", "--batch", "2", "--seq", "8", "--prompt", "4", "--new-tokens", "2",
+	args := []string{"bench", "--models", "tiny", "--reps", "3", "--batch", "2", "--seq", "8", "--prompt", "4", "--new-tokens", "32", // a positive decode time under load
 		"--matmul-peak-size", "256", "--python", "/bin/sh", "--torch-script", script}
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
