@@ -193,11 +193,7 @@ func readValues(m *lm.Model, exec *model.Exec, rows [][]int) ([]float64, error) 
 		return nil, err
 	}
 	b.PadRows(m.RowBucket(n))
-	args, err := lm.TensorArgs(b.IDs, b.Mask, b.PromptEnd)
-	if err != nil {
-		return nil, err
-	}
-	out, err := exec.Exec(args...)
+	out, err := lm.RunExec(exec, b.IDs, b.Mask, b.PromptEnd)
 	if err != nil {
 		return nil, err
 	}

@@ -4,14 +4,25 @@ import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 )
 
-// TensorArgs turns the flat and rectangular host slices among Exec arguments into tensors by
+// RunExec runs e on args after turning its host slices into tensors (tensorArgs): every graph of
+// this package and of maac's critics runs through it.
+func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
+	args, err := tensorArgs(args...)
+	if err != nil {
+		return nil, err
+	}
+	return e.Exec(args...)
+}
+
+// tensorArgs turns the flat and rectangular host slices among Exec arguments into tensors by
 // one copy. GoMLX would convert them itself, but it infers a slice's shape by reflection over
 // every element (cloning a shape per element), which cost an actor update a tenth of its time
 // for a 460k-value gradient. Other arguments (scalars, tensors, buffers) pass unchanged; a
 // ragged [][]T is an error naming the argument.
-func TensorArgs(args ...any) ([]any, error) {
+func tensorArgs(args ...any) ([]any, error) {
 	out := make([]any, len(args))
 	for i, a := range args {
 		var err error

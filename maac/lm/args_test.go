@@ -5,10 +5,10 @@ import (
 	"testing"
 )
 
-// TensorArgs copies rectangular slices into tensors of their shape, passes scalars, and names a
+// tensorArgs copies rectangular slices into tensors of their shape, passes scalars, and names a
 // ragged argument.
 func TestTensorArgs(t *testing.T) {
-	args, err := TensorArgs([][]int32{{1, 2}, {3, 4}}, []float32{1}, int32(7))
+	args, err := tensorArgs([][]int32{{1, 2}, {3, 4}}, []float32{1}, int32(7))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -18,7 +18,7 @@ func TestTensorArgs(t *testing.T) {
 	if args[2] != int32(7) {
 		t.Fatalf("a scalar changed: %v", args[2])
 	}
-	if _, err := TensorArgs([]float32{}, [][]float64{{1, 2}, {3}}); err == nil || err.Error() != "argument 1: ragged matrix: row 1 has 1 values, row 0 has 2" {
+	if _, err := tensorArgs([]float32{}, [][]float64{{1, 2}, {3}}); err == nil || err.Error() != "argument 1: ragged matrix: row 1 has 1 values, row 0 has 2" {
 		t.Fatalf("ragged matrix: got %v", err)
 	}
 }

@@ -273,11 +273,7 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 	if err != nil {
 		return nil, err
 	}
-	args, err := TensorArgs(append([]any{ids, mask, uniforms(), done}, sampling...)...)
-	if err != nil {
-		return nil, fmt.Errorf("lm generate: prefill: %w", err)
-	}
-	outs, err := prefill.Exec(args...)
+	outs, err := RunExec(prefill, append([]any{ids, mask, uniforms(), done}, sampling...)...)
 	if err != nil {
 		return nil, fmt.Errorf("lm generate: prefill: %w", err)
 	}
@@ -290,12 +286,12 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 	promptKeysT := tensors.FromFlatDataAndDimensions(promptKeys, bsz, cacheLen)
 	samples := make([]Sample, n)
 	tokens := make([]int32, bsz)
+	nd := drawOutputs
+	if kind == hostSampler {
+		nd = 1
+	}
 	for step := 0; ; step++ {
 		// The step's draw: from the graph, or the host sampler's from the returned logits.
-		nd := len(drawOutputs)
-		if kind == hostSampler {
-			nd = 1
-		}
 		d, caches := outs[:nd], outs[nd:]
 		var lps, slps []float64
 		var badID []int32
@@ -352,15 +348,16 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 			}
 			args = append(args, c)
 		}
-		if outs, err = decode.Exec(args...); err != nil {
+		if outs, err = RunExec(decode, args...); err != nil {
 			return nil, fmt.Errorf("lm generate: decode step %d: %w", step, err)
 		}
 	}
 }
 
-// drawOutputs names the outputs of a step's draw, in the graphs' order (hostSampler: the logits
-// [B,V] alone).
-var drawOutputs = []string{"token ids [B]", "log-probs [B]", "sampling log-probs [B]", "first non-finite logit's id [B] (-1: none)", "its value [B]"}
+// drawOutputs is how many outputs a step's draw has, in the graphs' order: token ids [B],
+// log-probs [B], sampling log-probs [B], the first non-finite logit's id [B] (-1: none) and its
+// value [B] (hostSampler: the logits [B,V] alone).
+const drawOutputs = 5
 
 // drawStep returns the outputs of a step's draw from logits [B,V]; done [B] is int32 (1 for rows
 // that take no more tokens, whose non-finite logits do not count).

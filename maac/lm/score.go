@@ -166,11 +166,7 @@ func (m *Model) Score(prompts, responses [][]int) (*Scores, error) {
 	if err != nil {
 		return nil, err
 	}
-	args, err := TensorArgs(b.IDs, b.Mask)
-	if err != nil {
-		return nil, fmt.Errorf("lm: Score: %w", err)
-	}
-	outs, err := e.Exec(args...)
+	outs, err := RunExec(e, b.IDs, b.Mask)
 	if err != nil {
 		return nil, fmt.Errorf("lm: Score: %w", err)
 	}

@@ -264,11 +264,7 @@ func (t *Trainer) adamW(g *Graph, vars []*model.Variable, values, grads []*Node,
 }
 
 func (t *Trainer) run(e *model.Exec, update bool, inputs []any) (StepResult, error) {
-	inputs, err := TensorArgs(inputs...)
-	if err != nil {
-		return StepResult{}, fmt.Errorf("lm trainer %q: %w", t.cfg.Name, err)
-	}
-	outs, err := e.Exec(inputs...)
+	outs, err := RunExec(e, inputs...)
 	if err != nil {
 		return StepResult{}, fmt.Errorf("lm trainer %q: %w", t.cfg.Name, err)
 	}
@@ -321,7 +317,7 @@ func (t *Trainer) ApplyGradient(grad []float32) (StepResult, error) {
 	if len(t.vars) == 0 || len(grad) != size {
 		return StepResult{}, fmt.Errorf("lm trainer %q: ApplyGradient got a gradient of %d values, want %d (one per value of Variables, known after a Gradient or Step call)", t.cfg.Name, len(grad), size)
 	}
-	outs, err := t.apply.Exec(tensors.FromFlatDataAndDimensions(grad, len(grad)))
+	outs, err := RunExec(t.apply, grad)
 	if err != nil {
 		return StepResult{}, fmt.Errorf("lm trainer %q: %w", t.cfg.Name, err)
 	}

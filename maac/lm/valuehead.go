@@ -75,11 +75,7 @@ func (m *Model) PredictValues(seqs [][]int) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	args, err := TensorArgs(b.IDs, b.Mask, b.PromptEnd)
-	if err != nil {
-		return nil, fmt.Errorf("lm: PredictValues: %w", err)
-	}
-	outs, err := e.Exec(args...)
+	outs, err := RunExec(e, b.IDs, b.Mask, b.PromptEnd)
 	if err != nil {
 		return nil, fmt.Errorf("lm: PredictValues: %w", err)
 	}
