@@ -353,9 +353,10 @@ func (c Config) dynamicInvFreq(positions *Node) *Node {
 	return ConvertDType(inv, dtypes.Float32)
 }
 
-// rope returns cos and sin [B,T,1,headDim] for int32 positions [B,T] (HF rotate-half layout),
-// scaled by the variant's attention factor (YaRN) as transformers scales them.
-func (m *Model) rope(positions *Node) (cos, sin *Node) {
+// rope returns cos and the signed sine (-sin, sin) (see applyRope), each [B,T,headDim], for int32
+// positions [B,T] (HF rotate-half layout), scaled by the variant's attention factor (YaRN) as
+// transformers scales them.
+func (m *Model) rope(positions *Node) (cos, signedSin *Node) {
 	g := positions.Graph()
 	hd := m.Config.HeadDim
 	var inv *Node // [1 or B, 1, hd/2]
@@ -372,11 +373,10 @@ func (m *Model) rope(positions *Node) (cos, sin *Node) {
 		inv = Reshape(Const(g, inv32), 1, 1, hd/2)
 	}
 	angles := Mul(InsertAxes(ConvertDType(positions, dtypes.Float32), -1), inv) // [B,T,hd/2]
-	emb := Concatenate([]*Node{angles, angles}, -1)
-	emb = InsertAxes(emb, 2) // [B,T,1,hd]
-	cos, sin = Cos(emb), Sin(emb)
+	cos, sin := Cos(angles), Sin(angles)
 	if attention != 1 {
 		cos, sin = MulScalar(cos, attention), MulScalar(sin, attention)
 	}
-	return cos, sin
+	// Both halves of a head rotate by the same angles.
+	return Concatenate([]*Node{cos, cos}, -1), Concatenate([]*Node{Neg(sin), sin}, -1)
 }

@@ -172,6 +172,7 @@ func (t *Trainer) zeroVar(path string, shape shapes.Shape) *model.Variable {
 func (t *Trainer) graphFn(update bool) model.CanonicalExecGraphFn {
 	return func(_ *model.Scope, g *Graph, inputs []*Node) []*Node {
 		t.store.SetTraining(g, true)
+		model.SetGraphParam(g, trainedParam, t.owns)
 		loss, extra := t.loss(g, inputs)
 		if !loss.Shape().IsScalar() || loss.DType() != dtypes.Float32 {
 			panic(fmt.Sprintf("lm trainer: the loss must be a float32 scalar, got %s", loss.Shape()))

@@ -283,3 +283,57 @@ func TestWeightDecayOnEveryParameter(t *testing.T) {
 		t.Errorf("Steps after two steps = %d, %v", steps, err)
 	}
 }
+
+// TestDenseGradientPaths: a training graph's linear layers take the go backend's fused dense op
+// for most row counts and a DotGeneral for multiples of 1024 rows (Model.dense). Both must give
+// the gradient of the same function: the gradient over 16 rows of 64 tokens (1024 rows, the
+// DotGeneral) is the mean of the gradients over its two halves (512 rows each, the fused op),
+// and the training graph's loss equals a forward-only graph's (which always takes the
+// DotGeneral).
+func TestDenseGradientPaths(t *testing.T) {
+	m := tinyModel(t, model.NewStore(), "agent_0", 3)
+	rng := rand.New(rand.NewPCG(3, 3))
+	const rows, seq = 16, 64
+	ids, mask, predicted := make([][]int32, rows), make([][]int32, rows), make([][]float32, rows)
+	for i := range ids {
+		ids[i], mask[i], predicted[i] = make([]int32, seq), make([]int32, seq), make([]float32, seq)
+		for j := range seq {
+			ids[i][j], mask[i][j], predicted[i][j] = int32(rng.IntN(m.Config.VocabSize)), 1, float32(min(j, 1))
+		}
+	}
+	tr, err := NewTrainer(m.Backend, m.Store, []string{m.Scope}, TrainConfig{Name: "a0"}, nllLoss(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := tr.Gradient(ids, mask, predicted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var halves []StepResult
+	for _, r := range [][2]int{{0, rows / 2}, {rows / 2, rows}} {
+		h, err := tr.Gradient(ids[r[0]:r[1]], mask[r[0]:r[1]], predicted[r[0]:r[1]])
+		if err != nil {
+			t.Fatal(err)
+		}
+		halves = append(halves, h)
+	}
+	worst := 0.0
+	for i, g := range full.Gradient {
+		mean := (float64(halves[0].Gradient[i]) + float64(halves[1].Gradient[i])) / 2
+		worst = math.Max(worst, math.Abs(float64(g)-mean))
+	}
+	if worst > 1e-4*full.GradNorm {
+		t.Fatalf("gradient over 1024 rows differs from the mean over two halves of 512 by up to %g (norm %g)", worst, full.GradNorm)
+	}
+	logits := logitsOf(t, m, ids[:rows/2], mask[:rows/2])
+	nll, n := 0.0, 0
+	for i := range rows / 2 {
+		for j := 1; j < seq; j++ {
+			nll -= logSoftmax64(logits[i][j-1], 1)[ids[i][j]]
+			n++
+		}
+	}
+	if got := halves[0].Loss; math.Abs(got-nll/float64(n)) > 1e-5 {
+		t.Fatalf("training graph loss %.7f, forward-only graph %.7f", got, nll/float64(n))
+	}
+}
