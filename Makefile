@@ -33,6 +33,9 @@ test: build
 	go vet ./...
 	CGO_ENABLED=1 go vet -tags xla ./maac/backend
 	COLLM_REQUIRE_TOOLS=1 go test -timeout 30m ./...
+	# The agents' and critics' concurrent steps under the race detector (checkptr off: the go
+	# backend's matrix packing does pointer arithmetic that checkptr rejects).
+	go test -race -gcflags=all=-d=checkptr=0 -run TestConcurrentUpdatesMatchSequential ./maac
 
 # Jupyter (classic Notebook) on 127.0.0.1 in notebooks/, with --allow-root only when run as root;
 # prints the URL with its token. NOTEBOOK_PORT=N picks the port (default: the first free from 8888).

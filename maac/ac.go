@@ -5,14 +5,36 @@ import "fmt"
 // The optimizer steps CoLLM-CC and CoLLM-DC share: one agent's steps of an update, each with its
 // critic's step on the same samples, as the reference's actor-critic trainers take them.
 
-// acAgentSteps runs agent i's steps of an update. The samples are split by the cadence; each
-// step's advantages (the mean over a response's joint actions of A_{i,t}) are normalized over
-// the step, its actor takes one policy-gradient step, and then, when fitEach, critic c takes one
-// step on the step's joint actions with agent i's targets (the reference steps the shared CC
-// critic inside each agent's step). A value head on the actor (valueHead) trains inside the
-// actor's step instead. While the critics warm up the actors do not train (a value head still
-// fits, with zero advantages).
-func (t *Trainer) acAgentSteps(i int, r *rollout, ac *ActorCritic, cv *criticValues, et edgeTargets, c critic, fitEach, valueHead bool, m Metrics, fits *fitStats) error {
+// agentPlan is agent i's part of an actor-critic update, planned before any step runs. The
+// samples are split by the cadence; each step's advantages (the mean over a response's joint
+// actions of A_{i,t}) are normalized over the step, and its actor takes one policy-gradient step
+// on it. When fitEach, the critic then takes one step on the step's joint actions with agent i's
+// targets (criticSteps; the reference steps the shared CC critic inside each agent's step). A
+// value head on the actor (valueHead) trains inside the actor's step instead. While the critics
+// warm up the actors do not train (a value head still fits, with zero advantages).
+//
+// The critic's steps read only the rollout-time values and targets, never the actor's new
+// weights, and the actor's steps never read the critic: the two run as separate tasks
+// (Trainer.concurrently) with the results of running them in the reference's interleaved order.
+type agentPlan struct {
+	agent       int
+	batches     []*actorBatch
+	all         *actorBatch // every batch's samples, for the gradient-variance measurement
+	warmingUp   bool
+	valueHead   bool
+	criticSteps []criticStep
+}
+
+// criticStep is one critic step: its joint actions and their targets, agent's (or, for -1,
+// the mean over the agents).
+type criticStep struct {
+	agent   int
+	edges   []*edge
+	targets []float64
+}
+
+// planAgentSteps plans agent i's steps of an update (agentPlan).
+func (t *Trainer) planAgentSteps(i int, r *rollout, ac *ActorCritic, cv *criticValues, et edgeTargets, fitEach, valueHead bool) *agentPlan {
 	advantages, targets := map[*node][]float64{}, map[*node][]float64{}
 	for _, level := range r.levels {
 		for _, nd := range level {
@@ -20,67 +42,76 @@ func (t *Trainer) acAgentSteps(i int, r *rollout, ac *ActorCritic, cv *criticVal
 			targets[nd] = sampleMeans(nd, i, et.tdTargets)
 		}
 	}
-	warmingUp := t.update < ac.CriticWarmup
-	steps := planSteps(t.common, agentSamples(r, i), sampleTurn, false, t.stepRand(i))
-	batches := make([]*actorBatch, len(steps))
-	all := &actorBatch{}
-	for s, step := range steps {
+	p := &agentPlan{agent: i, all: &actorBatch{}, warmingUp: t.update < ac.CriticWarmup, valueHead: valueHead}
+	for _, step := range planSteps(t.common, agentSamples(r, i), sampleTurn, false, t.stepRand(i)) {
 		b := &actorBatch{}
 		if valueHead {
 			b.targets, b.oldValues = []float64{}, []float64{}
 		}
+		fit := criticStep{agent: i}
 		for _, ref := range step {
 			b.add(ref.nd.promptIDs[i], ref.nd.samples[i][ref.k], advantages[ref.nd][ref.k])
 			if valueHead {
 				b.targets = append(b.targets, targets[ref.nd][ref.k])
 				b.oldValues = append(b.oldValues, cv.nodes[ref.nd])
 			}
+			for _, e := range sampleEdges(ref.nd, i)[ref.k] {
+				fit.edges, fit.targets = append(fit.edges, e), append(fit.targets, et.tdTargets[e])
+			}
 		}
 		normalize(b.advantages, ac.AdvantageNormalization)
 		t.positiveOnly(b.advantages)
-		if warmingUp {
+		if p.warmingUp {
 			clear(b.advantages)
 		}
-		batches[s] = b
-		all.extend(b)
+		p.batches = append(p.batches, b)
+		p.all.extend(b)
+		if fitEach {
+			p.criticSteps = append(p.criticSteps, fit)
+		}
 	}
+	return p
+}
+
+// actorSteps runs the actor's steps of p; a value head's losses go to fits (nil without one).
+func (t *Trainer) actorSteps(p *agentPlan, m Metrics, fits *fitStats) error {
+	i := p.agent
 	var acc *batchGradient // the measured gradient, when one step takes all the samples
-	if !warmingUp {
+	if !p.warmingUp {
 		var err error
-		if acc, err = t.measureGradVariance(i, all, len(batches) == 1, m); err != nil {
+		if acc, err = t.measureGradVariance(i, p.all, len(p.batches) == 1, m); err != nil {
 			return err
 		}
 	}
 	stats := &agentStats{}
-	for s, b := range batches {
-		if warmingUp && !valueHead {
+	for _, b := range p.batches {
+		if p.warmingUp && !p.valueHead {
 			stats.addSamples(b)
-		} else {
-			res, err := t.stepActor(i, b, acc, m)
-			if err != nil {
-				return err
-			}
-			stats.addStep(res, b)
-			if res.hasValueLoss {
-				fits.add(res.valueLoss)
-			}
-		}
-		if !fitEach {
 			continue
 		}
-		var edges []*edge
-		var y []float64
-		for _, ref := range steps[s] {
-			for _, e := range sampleEdges(ref.nd, i)[ref.k] {
-				edges = append(edges, e)
-				y = append(y, et.tdTargets[e])
-			}
+		res, err := t.stepActor(i, b, acc, m)
+		if err != nil {
+			return err
 		}
-		if err := fits.fit(c, edges, y, m); err != nil {
-			return fmt.Errorf("critic of agent %d: %w", i, err)
+		stats.addStep(res, b)
+		if res.hasValueLoss {
+			fits.add(res.valueLoss)
 		}
 	}
 	stats.record(i, m)
+	return nil
+}
+
+// fitCritic runs critic c's steps in order.
+func fitCritic(c critic, steps []criticStep, m Metrics, fits *fitStats) error {
+	for _, step := range steps {
+		if err := fits.fit(c, step.edges, step.targets, m); err != nil {
+			if step.agent < 0 {
+				return fmt.Errorf("critic: %w", err)
+			}
+			return fmt.Errorf("critic of agent %d: %w", step.agent, err)
+		}
+	}
 	return nil
 }
 

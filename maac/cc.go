@@ -64,31 +64,34 @@ func (a *ccAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 	}
 	criticFitMetrics(m, allTargets, allValues)
 
-	// 3. Each agent's steps, each followed by the critic's step on the same joint actions.
+	// 3. Each agent's steps, each followed by the critic's step on the same joint actions
+	// (reference cadence), or one critic step on all joint actions (minibatch update). The
+	// actors and the critic run as separate tasks: none reads what another writes.
 	fitEach := a.cfg.Minibatch == MinibatchReference
 	fits := &fitStats{}
+	var tasks []func(Metrics) error
+	var criticSteps []criticStep
 	for i := range t.Agents {
-		if err := t.acAgentSteps(i, r, &a.cfg.ActorCritic, values, targets[i], a.critic, fitEach, false, m, fits); err != nil {
-			return err
-		}
+		p := t.planAgentSteps(i, r, &a.cfg.ActorCritic, values, targets[i], fitEach, false)
+		tasks = append(tasks, func(m Metrics) error { return t.actorSteps(p, m, nil) })
+		criticSteps = append(criticSteps, p.criticSteps...)
 	}
-
-	// 4. With minibatch update: one critic step on all joint actions.
 	if !fitEach {
-		var edges []*edge
-		var y []float64
+		all := criticStep{agent: -1}
 		for _, level := range r.edges {
 			for _, e := range level {
 				mean := 0.0
 				for i := range t.Agents {
 					mean += targets[i].tdTargets[e] / float64(len(t.Agents))
 				}
-				edges, y = append(edges, e), append(y, mean)
+				all.edges, all.targets = append(all.edges, e), append(all.targets, mean)
 			}
 		}
-		if err := fits.fit(a.critic, edges, y, m); err != nil {
-			return err
-		}
+		criticSteps = append(criticSteps, all)
+	}
+	tasks = append(tasks, func(m Metrics) error { return fitCritic(a.critic, criticSteps, m, fits) })
+	if err := t.concurrently(m, tasks...); err != nil {
+		return err
 	}
 	if loss, ok := fits.mean(); ok {
 		m[MetricValueLoss] = loss

@@ -187,6 +187,11 @@ type Common struct {
 	GradVarMicroBatches int `json:"grad_var_micro_batches,omitempty"`
 	// GradVarEvery measures the gradient variance every this many updates. Default 1.
 	GradVarEvery int `json:"grad_var_every,omitempty"`
+	// Sequential runs an update's agents and critics one after another, as the reference does,
+	// instead of as concurrent tasks. Their results are the same either way (no task reads what
+	// another trains); concurrent tasks use cores one graph leaves idle, at the cost of several
+	// models' activations in memory at once. Default false.
+	Sequential bool `json:"sequential,omitempty"`
 	// Seed makes the run reproducible: model initialization, task order and sampling all derive
 	// from it. Default 0.
 	Seed uint64 `json:"seed"`

@@ -62,37 +62,51 @@ func newDC(t *Trainer) (algorithm, error) {
 }
 
 func (a *dcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
-	var lossSum float64
-	var losses int
-	var allTargets, allValues []float64
+	// 1. values: each agent i's V_old(h_{i,t}) of every node (or Q_old(h_{i,t}, a_{i,t})).
+	values := make([]*criticValues, len(t.Agents))
 	for i := range t.Agents {
-		// 1. values: agent i's V_old(h_{i,t}) of every node (or Q_old(h_{i,t}, a_{i,t})).
 		done := timed(m, MetricTimeScoring)
-		values, err := oldValues(r, a.critics[i], a.cfg.CriticType == CriticQ)
+		var err error
+		values[i], err = oldValues(r, a.critics[i], a.cfg.CriticType == CriticQ)
 		done()
 		if err != nil {
 			return fmt.Errorf("critic of agent %d: %w", i, err)
 		}
+	}
 
-		// 2. Agent i's td_targets and advantages.
-		targets := agentTargets(r, &a.cfg.ActorCritic, a.cfg.Gamma, values, i)
+	// 2. Each agent's td_targets and advantages, and 3. its steps, each followed by its critic's
+	// step (dc) or with its value head's clipped loss inside (dc-shared). An actor's steps and
+	// its critic's read and train only their own model: they run as separate tasks.
+	targets := make([]edgeTargets, len(t.Agents))
+	actorLosses, criticLosses := make([]fitStats, len(t.Agents)), make([]fitStats, len(t.Agents))
+	var tasks []func(Metrics) error
+	for i := range t.Agents {
+		targets[i] = agentTargets(r, &a.cfg.ActorCritic, a.cfg.Gamma, values[i], i)
+		p := t.planAgentSteps(i, r, &a.cfg.ActorCritic, values[i], targets[i], !a.valueHead, a.valueHead)
+		tasks = append(tasks, func(m Metrics) error { return t.actorSteps(p, m, &actorLosses[i]) })
+		if len(p.criticSteps) > 0 {
+			tasks = append(tasks, func(m Metrics) error { return fitCritic(a.critics[i], p.criticSteps, m, &criticLosses[i]) })
+		}
+	}
+	if err := t.concurrently(m, tasks...); err != nil {
+		return err
+	}
+
+	var lossSum float64
+	var fitted int
+	var allTargets, allValues []float64
+	for i := range t.Agents {
 		for _, level := range r.edges {
 			for _, e := range level {
-				allTargets = append(allTargets, targets.tdTargets[e])
-				allValues = append(allValues, values.of(e))
+				allTargets = append(allTargets, targets[i].tdTargets[e])
+				allValues = append(allValues, values[i].of(e))
 			}
 		}
-
-		// 3. Agent i's steps, each followed by its critic's step (dc) or with its value head's
-		// clipped loss inside (dc-shared).
-		fits := &fitStats{}
-		if err := t.acAgentSteps(i, r, &a.cfg.ActorCritic, values, targets, a.critics[i], !a.valueHead, a.valueHead, m, fits); err != nil {
-			return err
-		}
-		if loss, ok := fits.mean(); ok {
+		losses := fitStats{sum: actorLosses[i].sum + criticLosses[i].sum, steps: actorLosses[i].steps + criticLosses[i].steps}
+		if loss, ok := losses.mean(); ok {
 			m[criticMetric(i, "value_loss")] = loss
 			lossSum += loss
-			losses++
+			fitted++
 		}
 		steps, err := a.critics[i].optimizerSteps()
 		if err != nil {
@@ -100,8 +114,8 @@ func (a *dcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 		}
 		m[optimCriticMetric(i)] = float64(steps)
 	}
-	if losses > 0 {
-		m[MetricValueLoss] = lossSum / float64(losses)
+	if fitted > 0 {
+		m[MetricValueLoss] = lossSum / float64(fitted)
 	}
 	criticFitMetrics(m, allTargets, allValues)
 	return nil

@@ -31,6 +31,8 @@ func newMC(t *Trainer) (algorithm, error) {
 }
 
 func (a *mcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
+	// Each agent's steps read and train only its own actor: the agents run as separate tasks.
+	tasks := make([]func(Metrics) error, len(t.Agents))
 	for i := range t.Agents {
 		// 1. Every node's advantages of agent i's K responses.
 		advantages := map[*node][]float64{}
@@ -62,21 +64,24 @@ func (a *mcAlgo) update(t *Trainer, r *rollout, m Metrics) error {
 
 		// 3. Agent i's policy-gradient steps; one step on all the samples applies the measured
 		// micro-batches' gradient.
-		acc, err := t.measureGradVariance(i, all, len(batches) == 1, m)
-		if err != nil {
-			return err
-		}
-		stats := &agentStats{}
-		for _, b := range batches {
-			res, err := t.stepActor(i, b, acc, m)
+		tasks[i] = func(m Metrics) error {
+			acc, err := t.measureGradVariance(i, all, len(batches) == 1, m)
 			if err != nil {
 				return err
 			}
-			stats.addStep(res, b)
+			stats := &agentStats{}
+			for _, b := range batches {
+				res, err := t.stepActor(i, b, acc, m)
+				if err != nil {
+					return err
+				}
+				stats.addStep(res, b)
+			}
+			stats.record(i, m)
+			return nil
 		}
-		stats.record(i, m)
 	}
-	return nil
+	return t.concurrently(m, tasks...)
 }
 
 // nodeAdvantages returns agent i's advantages of its K responses at nd.

@@ -47,7 +47,10 @@ import "fmt"
 //	warm_start/loss_first, /loss_last   mean supervised loss of the first and last warm-start
 //	                                step (warm_start_steps; logged with the first update only)
 //	time/update_s, time/generation_s, time/env_s, time/scoring_s, time/critic_s, time/optimizer_s
-//	                                wall time of the update and of its parts
+//	                                wall time of the update and of its parts; critic and optimizer
+//	                                add up the agents' and critics' steps, which run as concurrent
+//	                                tasks (Common.Sequential), so the parts can add up to more than
+//	                                time/update_s
 //	time/warm_start_s               wall time of the warm start (first update only; not in
 //	                                time/update_s)
 //	throughput/env_steps_per_s      env steps per second of the whole update

@@ -252,6 +252,7 @@ func TestResumeRefusesEditedConfig(t *testing.T) {
 		{"hash", func(m map[string]any) { m["settings_sha256"] = "0000" }, []string{edited + `settings_sha256 "`, `-> "0000"`}},
 		{"empty object", func(m map[string]any) { m["env_options"] = map[string]any{} }, []string{"env_options (unset) -> {}"}},
 		{"save_every", func(m map[string]any) { m["save_every"] = 4 }, nil},
+		{"sequential", func(m map[string]any) { m["mc"].(map[string]any)["sequential"] = true }, nil},
 		{"layout only", func(map[string]any) {}, nil},
 	}
 	for _, tt := range tests {

@@ -195,6 +195,9 @@ func (t *Trainer) sampleTurn(r *rollout, p play, depth int, frontier []*node, k 
 			nd.promptIDs[i] = ids
 		}
 	}
+	// Each agent generates with its own model and stream: the agents run as separate tasks.
+	samples := make([][]lm.Sample, len(t.Agents))
+	tasks := make([]func(Metrics) error, len(t.Agents))
 	for i, a := range t.Agents {
 		rows := make([][]int, 0, len(frontier)*k)
 		for _, nd := range frontier {
@@ -203,15 +206,24 @@ func (t *Trainer) sampleTurn(r *rollout, p play, depth int, frontier []*node, k 
 			}
 		}
 		cfg := p.sampling(a, i, depth)
-		samples, err := a.Model.Generate(rows, cfg)
-		if err != nil {
-			return fmt.Errorf("%s: generating turn %d: %w", a.Name, depth, err)
+		tasks[i] = func(Metrics) error {
+			var err error
+			if samples[i], err = a.Model.Generate(rows, cfg); err != nil {
+				return fmt.Errorf("%s: generating turn %d: %w", a.Name, depth, err)
+			}
+			for s := range samples[i] {
+				samples[i][s].Text = a.responseText(samples[i][s], cfg)
+			}
+			return nil
 		}
+	}
+	if err := t.concurrently(Metrics{}, tasks...); err != nil {
+		return err
+	}
+	for i := range t.Agents {
 		for j, nd := range frontier {
-			nd.samples[i] = samples[j*k : (j+1)*k]
-			for s := range nd.samples[i] {
-				smp := &nd.samples[i][s]
-				smp.Text = a.responseText(*smp, cfg)
+			nd.samples[i] = samples[i][j*k : (j+1)*k]
+			for _, smp := range nd.samples[i] {
 				r.tokens += len(smp.Tokens)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -27,6 +28,10 @@ const origConfigName = ".config.orig.json"
 // --save-every changes it on resume), reward_timeout (the same, with --reward-timeout),
 // reward_sha256 (an edited reward file warns on resume instead) and the hash itself.
 var unhashedKeys = []string{"version", "save_every", "reward_timeout", "reward_sha256", "settings_sha256"}
+
+// unhashedAlgorithmKeys are the keys of the algorithm's settings object (e.g. "cc") outside the
+// settings hash: they change no result (Common.Sequential).
+var unhashedAlgorithmKeys = []string{"sequential"}
 
 // writeConfig writes cfg with its settings hash to dir/config.json, after the same bytes to
 // collm's copy: a crash between the two leaves a config.json that still matches its own hash.
@@ -73,6 +78,17 @@ func settingsHash(settings map[string]any) string {
 	}
 	for _, k := range unhashedKeys {
 		delete(m, k)
+	}
+	for k, v := range m {
+		if algo, ok := v.(map[string]any); ok {
+			kept := make(map[string]any, len(algo))
+			for ak, av := range algo {
+				if !slices.Contains(unhashedAlgorithmKeys, ak) {
+					kept[ak] = av
+				}
+			}
+			m[k] = kept
+		}
 	}
 	data, _ := json.Marshal(m)
 	sum := sha256.Sum256(data)
@@ -139,6 +155,13 @@ func settingsDiff(from, to map[string]any) []string {
 		}
 		delete(a, k)
 		delete(b, k)
+	}
+	for _, flat := range []map[string]string{a, b} {
+		for k := range flat {
+			if _, leaf, nested := strings.Cut(k, "."); nested && slices.Contains(unhashedAlgorithmKeys, leaf) {
+				delete(flat, k)
+			}
+		}
 	}
 	keys := map[string]bool{}
 	for k := range a {

@@ -2,19 +2,111 @@ package lm
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"weak"
 
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/shapes"
+	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 )
 
 // RunExec runs e on args after turning its host slices into tensors (tensorArgs): every graph of
 // this package and of maac's critics runs through it.
+//
+// Graphs may run from several goroutines at once (e.g. the agents' optimizer steps of one
+// update), but building a graph must not overlap anything: it reads every variable of the
+// model.Store (and a Trainer's first build adds its optimizer state), which the Store does not
+// guard against a running graph's writes. So the first call of e for a set of input shapes
+// builds and compiles it alone (graphs' write lock), and the calls run under the read lock.
 func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
 	args, err := tensorArgs(args...)
 	if err != nil {
 		return nil, err
 	}
+	inputs := make([]shapes.Shape, len(args))
+	key := ""
+	for i, a := range args {
+		var shape shapes.Shape
+		switch v := a.(type) {
+		case *tensors.Tensor:
+			shape = v.Shape()
+		case donated:
+			shape = v.t.Shape()
+			if args[i], err = DonateTensorBuffer(v.t, v.backend, 0); err != nil {
+				return nil, fmt.Errorf("argument %d: %w", i, err)
+			}
+		default:
+			t, err := tensors.FromAnyValue(a)
+			if err != nil {
+				return nil, fmt.Errorf("argument %d: %w", i, err)
+			}
+			args[i], shape = t, t.Shape()
+		}
+		inputs[i] = shape
+		key += shape.String() + ";"
+	}
+	if known := compiledShapes(e); !known.has(key) {
+		graphs.Lock()
+		_, err := e.Compile(inputs...)
+		graphs.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		known.add(key)
+	}
+	graphs.RLock()
+	defer graphs.RUnlock()
 	return e.Exec(args...)
+}
+
+// donated is a RunExec argument whose buffer the graph may reuse for its outputs (GoMLX's
+// DonateTensorBuffer, done by RunExec once it has the tensor's shape).
+type donated struct {
+	t       *tensors.Tensor
+	backend compute.Backend
+}
+
+var (
+	// graphs orders graph building (write lock) against running graphs (read lock) (RunExec).
+	graphs sync.RWMutex
+	// compiled maps each executor RunExec has called (weakly) to its compiledSet. An executor
+	// keeps its graphs as long as RunExec may call it: this package's executors cache
+	// maxCompiledShapes (or all) shapes, which runs never reach.
+	compiled sync.Map
+)
+
+// compiledSet holds the input shapes an executor has compiled graphs for.
+type compiledSet struct {
+	mu     sync.Mutex
+	shapes map[string]bool
+}
+
+func (s *compiledSet) has(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shapes[key]
+}
+
+func (s *compiledSet) add(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shapes[key] = true
+}
+
+// compiledShapes returns e's compiledSet, created on first use and dropped with e.
+func compiledShapes(e *model.Exec) *compiledSet {
+	key := weak.Make(e)
+	if s, ok := compiled.Load(key); ok {
+		return s.(*compiledSet)
+	}
+	s, loaded := compiled.LoadOrStore(key, &compiledSet{shapes: map[string]bool{}})
+	if !loaded {
+		runtime.AddCleanup(e, func(k weak.Pointer[model.Exec]) { compiled.Delete(k) }, key)
+	}
+	return s.(*compiledSet)
 }
 
 // tensorArgs turns the flat and rectangular host slices among Exec arguments into tensors by

@@ -61,6 +61,10 @@
 // without updating (gradient-variance measurements). [Model.AddLoRA] freezes the backbone and
 // adds PEFT-named adapters; [Model.MergeLoRA] folds them back.
 //
+// Different models and trainers may run from several goroutines at once (maac steps its agents
+// and critics concurrently): every graph runs through [RunExec], which builds and compiles a new
+// graph while no other graph runs, as the model.Store does not guard its variables.
+//
 // NaN or infinite numbers are a [*NonFiniteError] naming the model's scope and where they are:
 // logits met by Generate, a loss or gradient met by Step or Gradient, weights a Step produced
 // (checked on the device) and tensors of a checkpoint read by Load.
