@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -23,15 +23,13 @@ import (
 // origConfigName is collm's copy of config.json in a run directory.
 const origConfigName = ".config.orig.json"
 
-// unhashedKeys are the config.json keys outside the settings hash: the version (the version
-// check governs it, and its error tells users to edit it), save_every (it changes no result and
-// --save-every changes it on resume), reward_timeout (the same, with --reward-timeout),
-// reward_sha256 (an edited reward file warns on resume instead) and the hash itself.
-var unhashedKeys = []string{"version", "save_every", "reward_timeout", "reward_sha256", "settings_sha256"}
-
-// unhashedAlgorithmKeys are the keys of the algorithm's settings object (e.g. "cc") outside the
-// settings hash: they change no result (Common.Sequential).
-var unhashedAlgorithmKeys = []string{"sequential"}
+// unhashedKeys are the config.json keys, by dotted path, outside the settings hash: the version
+// (the version check governs it, and its error tells users to edit it), save_every (it changes no
+// result and --save-every changes it on resume), reward_timeout (the same, with
+// --reward-timeout), reward_sha256 (an edited reward file warns on resume instead), the hash
+// itself and each algorithm section's sequential (Common.Sequential: it changes no result).
+var unhashedKeys = []string{"version", "save_every", "reward_timeout", "reward_sha256", "settings_sha256",
+	"cc.sequential", "dc.sequential", "mc.sequential"}
 
 // writeConfig writes cfg with its settings hash to dir/config.json, after the same bytes to
 // collm's copy: a crash between the two leaves a config.json that still matches its own hash.
@@ -77,17 +75,15 @@ func settingsHash(settings map[string]any) string {
 		m[k] = v
 	}
 	for _, k := range unhashedKeys {
-		delete(m, k)
-	}
-	for k, v := range m {
-		if algo, ok := v.(map[string]any); ok {
-			kept := make(map[string]any, len(algo))
-			for ak, av := range algo {
-				if !slices.Contains(unhashedAlgorithmKeys, ak) {
-					kept[ak] = av
-				}
-			}
-			m[k] = kept
+		section, leaf, nested := strings.Cut(k, ".")
+		if !nested {
+			delete(m, k)
+			continue
+		}
+		if obj, ok := m[section].(map[string]any); ok {
+			kept := maps.Clone(obj) // the caller's settings stay as they are
+			delete(kept, leaf)
+			m[section] = kept
 		}
 	}
 	data, _ := json.Marshal(m)
@@ -155,13 +151,6 @@ func settingsDiff(from, to map[string]any) []string {
 		}
 		delete(a, k)
 		delete(b, k)
-	}
-	for _, flat := range []map[string]string{a, b} {
-		for k := range flat {
-			if _, leaf, nested := strings.Cut(k, "."); nested && slices.Contains(unhashedAlgorithmKeys, leaf) {
-				delete(flat, k)
-			}
-		}
 	}
 	keys := map[string]bool{}
 	for k := range a {

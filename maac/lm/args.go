@@ -48,14 +48,15 @@ func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
 		inputs[i] = shape
 		key += shape.String() + ";"
 	}
-	if known := compiledShapes(e); !known.has(key) {
+	known := compiledShapes(e)
+	if _, ok := known.Load(key); !ok {
 		graphs.Lock()
 		_, err := e.Compile(inputs...)
 		graphs.Unlock()
 		if err != nil {
 			return nil, err
 		}
-		known.add(key)
+		known.Store(key, true)
 	}
 	graphs.RLock()
 	defer graphs.RUnlock()
@@ -72,41 +73,24 @@ type donated struct {
 var (
 	// graphs orders graph building (write lock) against running graphs (read lock) (RunExec).
 	graphs sync.RWMutex
-	// compiled maps each executor RunExec has called (weakly) to its compiledSet. An executor
-	// keeps its graphs as long as RunExec may call it: this package's executors cache
-	// maxCompiledShapes (or all) shapes, which runs never reach.
+	// compiled maps each executor RunExec has called (weakly) to the input shapes it compiled
+	// graphs for (a sync.Map of shape keys). An executor keeps its graphs as long as RunExec may
+	// call it: this package's executors cache maxCompiledShapes (or all) shapes, which runs never
+	// reach.
 	compiled sync.Map
 )
 
-// compiledSet holds the input shapes an executor has compiled graphs for.
-type compiledSet struct {
-	mu     sync.Mutex
-	shapes map[string]bool
-}
-
-func (s *compiledSet) has(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.shapes[key]
-}
-
-func (s *compiledSet) add(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.shapes[key] = true
-}
-
-// compiledShapes returns e's compiledSet, created on first use and dropped with e.
-func compiledShapes(e *model.Exec) *compiledSet {
+// compiledShapes returns e's set of compiled shape keys, created on first use and dropped with e.
+func compiledShapes(e *model.Exec) *sync.Map {
 	key := weak.Make(e)
 	if s, ok := compiled.Load(key); ok {
-		return s.(*compiledSet)
+		return s.(*sync.Map)
 	}
-	s, loaded := compiled.LoadOrStore(key, &compiledSet{shapes: map[string]bool{}})
-	if !loaded {
+	s, stored := compiled.LoadOrStore(key, &sync.Map{})
+	if !stored {
 		runtime.AddCleanup(e, func(k weak.Pointer[model.Exec]) { compiled.Delete(k) }, key)
 	}
-	return s.(*compiledSet)
+	return s.(*sync.Map)
 }
 
 // tensorArgs turns the flat and rectangular host slices among Exec arguments into tensors by
