@@ -13,9 +13,9 @@ import (
 // through lm.RunExec, which builds a new graph alone. A task's panic becomes its error. It
 // returns the first error in task order.
 //
-// The go backend keeps about 1.4 of 2 cores busy with one tiny model's graph, so two agents'
-// steps at once use the rest; the results are those of the sequential order, as no task reads
-// what another writes (TestConcurrentUpdatesMatchSequential).
+// One small model's graph leaves cores of the go backend idle, which concurrent tasks use (README,
+// Performance); the results are those of the sequential order, as no task reads what another
+// writes (TestConcurrentUpdatesMatchSequential).
 func (t *Trainer) concurrently(m Metrics, tasks ...func(Metrics) error) error {
 	metrics := make([]Metrics, len(tasks))
 	errs := make([]error, len(tasks))

@@ -34,10 +34,9 @@ func miniLearnConfig(shaping string, seed uint64) maac.RunConfig {
 // the reward is the exact level-gated reward. The measured curves are in docs/EXPERIMENTS.md.
 //
 // Without clipping, a run at lr 1e-3 can learn and then collapse, and float-level changes of the
-// computation move that from seed to seed: at 2d294a6 seeds 1-10 all learned, at 4b170cd (the
-// fused dense op, the same gradients to 1e-8 of their norm) seeds 1 and 7 learned by update 100
-// and lost it by update 135. So by default the run must learn on seed 1 or, when that seed does
-// not, on seed 2; with COLLM_SEEDS every listed seed must.
+// computation move that from seed to seed (docs/EXPERIMENTS.md has seeds 1-10 before and after
+// the fused dense op). So by default the run must learn on seed 1 or, when that seed does not,
+// on seed 2; with COLLM_SEEDS every listed seed must.
 func TestMiniLearnable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains tiny agents for 250 updates")

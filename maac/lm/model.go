@@ -260,11 +260,11 @@ func (m *Model) linear(x *Node, name string) *Node {
 //
 // Where a Trainer differentiates the graph for this weight, the go backend's fused dense op
 // (nn.Dense) computes the weight gradient after transposing the output gradient [rows, out] as
-// one blocked 2-D copy, about 0.5 ns per value on this project's machines. A DotGeneral has the
-// backend transpose [B,T,in] axis by axis through an index iterator instead, several ns per
-// value: a third of a training step. The blocked copy writes with a stride of rows values, and
-// when rows is a multiple of 1024 the writes fall into the same cache sets (about 6 ns per value,
-// single-threaded), so those shapes keep the DotGeneral. So does every other case: the fused
+// one blocked 2-D copy, where a DotGeneral has the backend transpose [B,T,in] axis by axis
+// through a per-element index iterator, many times slower. The blocked copy writes with a stride
+// of rows values, and when rows is a multiple of 1024 the writes fall into the same cache sets,
+// which makes it slower than the iterator, so those shapes keep the DotGeneral
+// (docs/EXPERIMENTS.md has the measurements). So does every other case: the fused
 // backward always computes the weight gradient, which a frozen weight (LoRA) does not need, and
 // forward-only graphs (generation, scoring) gain nothing from it, and backends without the fused
 // backward (XLA) compile the same matrix product either way.
@@ -314,7 +314,7 @@ func positionsFromMask(mask *Node) *Node {
 // go backend copies half a head at a time, where slicing the halves copies value by value. cos
 // and signedSin are broadcast over the heads first, from a lower rank so that the go backend
 // keeps the broadcast: it multiplies tensors of one shape with SIMD, but a size-1 middle axis
-// through a per-element index iterator (up to a tenth of a tiny model's training step).
+// through a per-element index iterator.
 func applyRope(x, cos, signedSin *Node) *Node {
 	dims := x.Shape().Dimensions
 	cos, signedSin = ExpandAndBroadcast(cos, dims, []int{2}), ExpandAndBroadcast(signedSin, dims, []int{2})
