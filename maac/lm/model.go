@@ -20,7 +20,6 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
-	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // Model is one causal LM whose weights live under its own scope of a model.Store, so several
@@ -258,25 +257,24 @@ func (m *Model) linear(x *Node, name string) *Node {
 
 // dense is x·wᵀ (+ bias) for x [..., in] and the HF weight [out, in] named weight.
 //
-// Where a Trainer differentiates the graph for this weight, the go backend's fused dense op
-// (nn.Dense) computes the weight gradient after transposing the output gradient [rows, out] as
-// one blocked 2-D copy, where a DotGeneral has the backend transpose [B,T,in] axis by axis
-// through a per-element index iterator, many times slower. The blocked copy writes with a stride
-// of rows values, and when rows is a multiple of 1024 the writes fall into the same cache sets,
-// which makes it slower than the iterator, so those shapes keep the DotGeneral
-// (docs/EXPERIMENTS.md has the measurements). So does every other case: the fused
-// backward always computes the weight gradient, which a frozen weight (LoRA) does not need, and
-// forward-only graphs (generation, scoring) gain nothing from it, and backends without the fused
-// backward (XLA) compile the same matrix product either way.
+// Where a Trainer differentiates the graph for this weight on the go backend, the product's
+// weight gradient is computed from blocked transposes (matmulBlockedGrad): the backend would
+// otherwise transpose x [B,T,in] through its per-element index iterator. Everywhere else the
+// product is one DotGeneral: a frozen weight (a LoRA base) needs only the input's gradient, whose
+// operands the backend multiplies as they are, forward-only graphs (generation, scoring) need
+// neither, and XLA compiles its own transposes.
 func (m *Model) dense(x *Node, weight string, bias *Node) *Node {
 	g := x.Graph()
 	w := m.param(g, weight)
-	dims := x.Shape().Dimensions
-	rows := x.Shape().Size() / dims[len(dims)-1]
-	if rows%1024 != 0 && trainedIn(g, m.variable(weight)) && g.Backend().Capabilities().Operations[compute.OpTypeFusedDenseVJP] {
-		return nn.Dense(x, w, bias, compute.DenseLayoutOutputsInput)
+	var y *Node
+	if trainedIn(g, m.variable(weight)) && goBackend(g) {
+		dims, wd := x.Shape().Dimensions, w.Shape().Dimensions
+		in := dims[len(dims)-1]
+		y = matmulBlockedGrad(Reshape(x, 1, x.Shape().Size()/in, in), Reshape(w, 1, wd[0], wd[1]), true)
+		y = Reshape(y, append(dims[:len(dims)-1:len(dims)-1], wd[0])...)
+	} else {
+		y = DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
 	}
-	y := DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
 	if bias != nil {
 		y = Add(y, ExpandLeftToRank(bias, y.Rank()))
 	}
@@ -334,15 +332,31 @@ func (m *Model) attention(q, k, v, allowed *Node) *Node {
 	bsz, t := dims[0], dims[1]
 	groups := c.NumHeads / c.NumKVHeads
 	q = TransposeAllAxes(Reshape(q, bsz, t, c.NumKVHeads, groups, c.HeadDim), 0, 2, 1, 3, 4) // [B,KVH,T,G,hd]
+	s := k.Shape().Dimensions[2]
 	// scores [B,KVH,T,G,S]
-	scores := DotGeneral(q, []int{4}, []int{0, 1}, k, []int{3}, []int{0, 1})
+	var scores *Node
+	blocked := differentiated(q.Graph()) && goBackend(q.Graph())
+	if blocked {
+		x := bsz * c.NumKVHeads
+		scores = Reshape(matmulBlockedGrad(Reshape(q, x, t*groups, c.HeadDim), Reshape(k, x, s, c.HeadDim), true),
+			bsz, c.NumKVHeads, t, groups, s)
+	} else {
+		scores = DotGeneral(q, []int{4}, []int{0, 1}, k, []int{3}, []int{0, 1})
+	}
 	scores = MulScalar(scores, 1/math.Sqrt(float64(c.HeadDim)))
 	mask := InsertAxes(InsertAxes(allowed, 1), 3) // [B,1,T,1,S]
 	mask = BroadcastToShape(mask, shapes.Make(dtypes.Bool, scores.Shape().Dimensions...))
 	scores = Where(mask, scores, BroadcastToShape(Scalar(scores.Graph(), dtypes.Float32, -1e9), scores.Shape()))
 	probs := Softmax(scores, -1)
 	// out [B,KVH,T,G,hd]
-	out := DotGeneral(probs, []int{4}, []int{0, 1}, v, []int{2}, []int{0, 1})
+	var out *Node
+	if blocked {
+		x := bsz * c.NumKVHeads
+		out = Reshape(matmulBlockedGrad(Reshape(probs, x, t*groups, s), Reshape(v, x, s, c.HeadDim), false),
+			bsz, c.NumKVHeads, t, groups, c.HeadDim)
+	} else {
+		out = DotGeneral(probs, []int{4}, []int{0, 1}, v, []int{2}, []int{0, 1})
+	}
 	out = TransposeAllAxes(out, 0, 2, 1, 3, 4) // [B,T,KVH,G,hd]
 	return Reshape(out, bsz, t, c.NumHeads*c.HeadDim)
 }

@@ -210,7 +210,7 @@ func (t *Trainer) graphFn(update bool) model.CanonicalExecGraphFn {
 }
 
 // applyFn is the graph of ApplyGradient: one input, the flattened gradient of t.vars; outputs
-// its norm and adamW's finite flags.
+// its norm and adamW's sums of the new values.
 func (t *Trainer) applyFn(_ *model.Scope, g *Graph, inputs []*Node) []*Node {
 	t.store.SetTraining(g, true)
 	flat := inputs[0]
@@ -227,8 +227,10 @@ func (t *Trainer) applyFn(_ *model.Scope, g *Graph, inputs []*Node) []*Node {
 }
 
 // adamW applies one AdamW update (torch.optim.AdamW semantics) with optional global-norm clipping.
-// It returns a [len(vars)] float32 vector, 1 where the variable's new value is all finite, 0
-// where it holds a NaN or an infinity (a step too large), checked on the device.
+// It returns a [len(vars)] float32 vector, the sum of each variable's new value: NaN or infinite
+// where the value holds a NaN or an infinity (a step too large), which checkFinite reports. One
+// summing pass is cheaper than testing every value, and a sum of finite weights is only
+// infinite beyond float32's range (about 3e38), where a model is lost anyway.
 func (t *Trainer) adamW(g *Graph, vars []*model.Variable, values, grads []*Node, norm *Node) *Node {
 	c := t.cfg
 	scalar := shapes.Make(dtypes.Float32)
@@ -242,7 +244,7 @@ func (t *Trainer) adamW(g *Graph, vars []*model.Variable, values, grads []*Node,
 	if c.MaxGradNorm > 0 {
 		clip = Min(clip, Div(Scalar(g, dtypes.Float32, c.MaxGradNorm), AddScalar(norm, 1e-6)))
 	}
-	finite := make([]*Node, len(vars))
+	sums := make([]*Node, len(vars))
 	for i, v := range vars {
 		gr := Mul(grads[i], clip)
 		mVar := t.zeroVar(t.optPath+v.Path()+".adam_m", v.Shape())
@@ -259,9 +261,9 @@ func (t *Trainer) adamW(g *Graph, vars []*model.Variable, values, grads []*Node,
 		}
 		nw := Sub(w, Mul(lr, upd))
 		v.SetNodeValue(nw)
-		finite[i] = ReduceAllMin(ConvertDType(IsFinite(nw), dtypes.Float32))
+		sums[i] = ReduceAllSum(nw)
 	}
-	return Stack(finite, 0)
+	return Stack(sums, 0)
 }
 
 func (t *Trainer) run(e *model.Exec, update bool, inputs []any) (StepResult, error) {
@@ -271,9 +273,9 @@ func (t *Trainer) run(e *model.Exec, update bool, inputs []any) (StepResult, err
 	}
 	r := StepResult{Loss: float64(tensors.ToScalar[float32](outs[0])), GradNorm: float64(tensors.ToScalar[float32](outs[1]))}
 	outs = outs[2:]
-	var finite []float32
+	var sums []float32
 	if update {
-		finite = tensors.MustCopyFlatData[float32](outs[0])
+		sums = tensors.MustCopyFlatData[float32](outs[0])
 	} else {
 		r.Gradient = tensors.MustCopyFlatData[float32](outs[0])
 	}
@@ -281,14 +283,14 @@ func (t *Trainer) run(e *model.Exec, update bool, inputs []any) (StepResult, err
 	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) || math.IsNaN(r.GradNorm) || math.IsInf(r.GradNorm, 0) {
 		return r, &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("loss or gradient in optimizer %q (loss %g, gradient norm %g)", t.cfg.Name, r.Loss, r.GradNorm)}
 	}
-	return r, t.checkFinite(finite)
+	return r, t.checkFinite(sums)
 }
 
-// checkFinite turns adamW's finite flags into a *NonFiniteError naming the first variable whose
-// new value is not finite.
-func (t *Trainer) checkFinite(finite []float32) error {
-	for i, f := range finite {
-		if f == 0 {
+// checkFinite turns adamW's sums of the new values into a *NonFiniteError naming the first
+// variable whose new value is not finite.
+func (t *Trainer) checkFinite(sums []float32) error {
+	for i, sum := range sums {
+		if math.IsNaN(float64(sum)) || math.IsInf(float64(sum), 0) {
 			return &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("weights in %s after a step of optimizer %q (a step too large)", t.vars[i].Path(), t.cfg.Name)}
 		}
 	}
