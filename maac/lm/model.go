@@ -20,6 +20,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
+	"github.com/gomlx/gomlx/ml/nn"
 )
 
 // Model is one causal LM whose weights live under its own scope of a model.Store, so several
@@ -257,23 +258,32 @@ func (m *Model) linear(x *Node, name string) *Node {
 
 // dense is x·wᵀ (+ bias) for x [..., in] and the HF weight [out, in] named weight.
 //
-// Where a Trainer differentiates the graph for this weight on the go backend, the product's
-// weight gradient is computed from blocked transposes (matmulBlockedGrad): the backend would
-// otherwise transpose x [B,T,in] through its per-element index iterator. Everywhere else the
-// product is one DotGeneral: a frozen weight (a LoRA base) needs only the input's gradient, whose
-// operands the backend multiplies as they are, forward-only graphs (generation, scoring) need
-// neither, and XLA compiles its own transposes.
+// Where a Trainer differentiates the graph for this weight on the go backend, a plain DotGeneral
+// would have the backend transpose x [B,T,in] for the weight gradient through its per-element
+// index iterator, several times slower than a blocked copy. The backend's fused dense op
+// (nn.Dense) transposes the output gradient in blocks instead, writing with a stride of rows
+// values; when rows is a multiple of 512 those writes fall into the same cache sets and run 4 to
+// 12 times slower, so those shapes build the gradient from blocked transposes that split the
+// rows (matmulBlockedGrad, transposeMatrix). docs/EXPERIMENTS.md has the measurements.
+// Everywhere else the product is one DotGeneral: a frozen weight (a LoRA base) needs only the
+// input's gradient, whose operands the backend multiplies as they are, forward-only graphs
+// (generation, scoring) need neither, and XLA compiles its own transposes.
 func (m *Model) dense(x *Node, weight string, bias *Node) *Node {
 	g := x.Graph()
 	w := m.param(g, weight)
+	dims := x.Shape().Dimensions
+	in := dims[len(dims)-1]
+	rows := x.Shape().Size() / in
 	var y *Node
-	if trainedIn(g, m.variable(weight)) && goBackend(g) {
-		dims, wd := x.Shape().Dimensions, w.Shape().Dimensions
-		in := dims[len(dims)-1]
-		y = matmulBlockedGrad(Reshape(x, 1, x.Shape().Size()/in, in), Reshape(w, 1, wd[0], wd[1]), true)
-		y = Reshape(y, append(dims[:len(dims)-1:len(dims)-1], wd[0])...)
-	} else {
+	switch {
+	case !trainedIn(g, m.variable(weight)) || !goBackend(g):
 		y = DotGeneral(x, []int{x.Rank() - 1}, nil, w, []int{1}, nil)
+	case rows%512 != 0:
+		return nn.Dense(x, w, bias, compute.DenseLayoutOutputsInput)
+	default:
+		wd := w.Shape().Dimensions
+		y = matmulBlockedGrad(Reshape(x, 1, rows, in), Reshape(w, 1, wd[0], wd[1]), true)
+		y = Reshape(y, append(dims[:len(dims)-1:len(dims)-1], wd[0])...)
 	}
 	if bias != nil {
 		y = Add(y, ExpandLeftToRank(bias, y.Rank()))
@@ -322,43 +332,62 @@ func applyRope(x, cos, signedSin *Node) *Node {
 }
 
 // attention computes grouped-query attention: q [B,T,H,hd], k and v [B,KVH,S,hd] (head-major,
-// the KV cache's layout), allowed [B,T,S] bool. Returns [B,T,H*hd]. With batch axes leading and
-// the contracted axis last (keys) or right after them (values), both products run on the stored
-// keys and values as they are: the go backend would otherwise transpose the whole KV cache for
-// every decoded token.
+// the KV cache's layout), allowed [B,T,S] bool. Returns [B,T,H*hd]. Both products batch over
+// B and KVH, with each KV head's T·G queries as rows: the keys are contracted on their last axis
+// and the values on the axis after the batch axes, so both run on the stored keys and values as
+// they are: the go backend would otherwise transpose the whole KV cache for every decoded token
+// (and reshaping them would copy it, as the cache is also a result of the graph).
+//
+// Decoding on the go backend gives each KV head zero queries up to 4 rows: the backend's
+// kernels multiply rows in fours and run a lone row several times slower than four. The extra
+// rows go through the softmax and are cut from the output.
 func (m *Model) attention(q, k, v, allowed *Node) *Node {
 	c := m.Config
+	g := q.Graph()
 	dims := q.Shape().Dimensions
 	bsz, t := dims[0], dims[1]
 	groups := c.NumHeads / c.NumKVHeads
-	q = TransposeAllAxes(Reshape(q, bsz, t, c.NumKVHeads, groups, c.HeadDim), 0, 2, 1, 3, 4) // [B,KVH,T,G,hd]
 	s := k.Shape().Dimensions[2]
-	// scores [B,KVH,T,G,S]
-	var scores *Node
-	blocked := differentiated(q.Graph()) && goBackend(q.Graph())
-	if blocked {
-		x := bsz * c.NumKVHeads
-		scores = Reshape(matmulBlockedGrad(Reshape(q, x, t*groups, c.HeadDim), Reshape(k, x, s, c.HeadDim), true),
-			bsz, c.NumKVHeads, t, groups, s)
-	} else {
-		scores = DotGeneral(q, []int{4}, []int{0, 1}, k, []int{3}, []int{0, 1})
+	q = TransposeAllAxes(Reshape(q, bsz, t, c.NumKVHeads, groups, c.HeadDim), 0, 2, 1, 3, 4) // [B,KVH,T,G,hd]
+	rows := groups // query rows per KV head and token
+	if t == 1 && groups < 4 && goBackend(g) && !differentiated(g) {
+		rows = 4
+		q = Pad(q, ScalarZero(g, q.DType()), compute.PadAxis{}, compute.PadAxis{}, compute.PadAxis{}, compute.PadAxis{End: rows - groups}, compute.PadAxis{})
 	}
-	scores = MulScalar(scores, 1/math.Sqrt(float64(c.HeadDim)))
+	product := attentionProduct(g)
+	scores := product(Reshape(q, bsz, c.NumKVHeads, t*rows, c.HeadDim), k, true)
+	scores = MulScalar(Reshape(scores, bsz, c.NumKVHeads, t, rows, s), 1/math.Sqrt(float64(c.HeadDim)))
 	mask := InsertAxes(InsertAxes(allowed, 1), 3) // [B,1,T,1,S]
 	mask = BroadcastToShape(mask, shapes.Make(dtypes.Bool, scores.Shape().Dimensions...))
-	scores = Where(mask, scores, BroadcastToShape(Scalar(scores.Graph(), dtypes.Float32, -1e9), scores.Shape()))
+	scores = Where(mask, scores, BroadcastToShape(Scalar(g, dtypes.Float32, -1e9), scores.Shape()))
 	probs := Softmax(scores, -1)
-	// out [B,KVH,T,G,hd]
-	var out *Node
-	if blocked {
-		x := bsz * c.NumKVHeads
-		out = Reshape(matmulBlockedGrad(Reshape(probs, x, t*groups, s), Reshape(v, x, s, c.HeadDim), false),
-			bsz, c.NumKVHeads, t, groups, c.HeadDim)
-	} else {
-		out = DotGeneral(probs, []int{4}, []int{0, 1}, v, []int{2}, []int{0, 1})
+	out := Reshape(product(Reshape(probs, bsz, c.NumKVHeads, t*rows, s), v, false), bsz, c.NumKVHeads, t, rows, c.HeadDim)
+	if rows != groups {
+		out = Slice(out, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, groups), AxisRange())
 	}
 	out = TransposeAllAxes(out, 0, 2, 1, 3, 4) // [B,T,KVH,G,hd]
 	return Reshape(out, bsz, t, c.NumHeads*c.HeadDim)
+}
+
+// attentionProduct returns how attention multiplies a [B,KVH,M,K] by b [B,KVH,N,K]
+// (bTransposed) or [B,KVH,K,N] in g: on the go backend a Trainer's graphs build b's gradient
+// from blocked transposes (matmulBlockedGrad); elsewhere it is a plain DotGeneral.
+func attentionProduct(g *Graph) func(a, b *Node, bTransposed bool) *Node {
+	if goBackend(g) && differentiated(g) {
+		return func(a, b *Node, bTransposed bool) *Node {
+			ad, bd := a.Shape().Dimensions, b.Shape().Dimensions
+			x := ad[0] * ad[1]
+			y := matmulBlockedGrad(Reshape(a, x, ad[2], ad[3]), Reshape(b, x, bd[2], bd[3]), bTransposed)
+			return Reshape(y, ad[0], ad[1], ad[2], y.Shape().Dimensions[2])
+		}
+	}
+	return func(a, b *Node, bTransposed bool) *Node {
+		contracted := 2
+		if bTransposed {
+			contracted = 3
+		}
+		return DotGeneral(a, []int{3}, []int{0, 1}, b, []int{contracted}, []int{0, 1})
+	}
 }
 
 // layerKV receives a layer's new keys and values [B,KVH,T,hd] and returns the keys, values

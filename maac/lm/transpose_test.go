@@ -90,11 +90,12 @@ func TestMatmulBlockedGrad(t *testing.T) {
 	}
 }
 
-// TestTrainingGraphGradientMatchesPlain: a Trainer's loss and gradient (its graph computes the
-// gradients of trained weights and of attention from blocked transposes) equal those of the same
-// loss in a graph that is no Trainer's (plain DotGenerals throughout), weight by weight: for tiny
-// (one query head per KV head) at 512 rows (which transposeMatrix splits), small (two query
-// heads per KV head) and tiny's LoRA adapters (frozen base weights).
+// TestTrainingGraphGradientMatchesPlain: a Trainer's loss and gradient equal those of the same
+// loss in a graph that is no Trainer's (plain DotGenerals throughout), weight by weight. The
+// training graphs build attention's gradients from blocked transposes and the linear layers'
+// weight gradients from blocked transposes at 512 rows (tiny, one query head per KV head) or
+// with the fused dense op at 96 (small, two query heads per KV head; tiny's LoRA adapters, on
+// frozen base weights).
 func TestTrainingGraphGradientMatchesPlain(t *testing.T) {
 	for _, c := range []struct {
 		preset    string
