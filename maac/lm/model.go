@@ -262,9 +262,9 @@ func (m *Model) linear(x *Node, name string) *Node {
 // would have the backend transpose x [B,T,in] for the weight gradient through its per-element
 // index iterator, several times slower than a blocked copy. The backend's fused dense op
 // (nn.Dense) transposes the output gradient in blocks instead, writing with a stride of rows
-// values; when rows is a multiple of 512 those writes fall into the same cache sets and run 4 to
-// 12 times slower, so those shapes build the gradient from blocked transposes that split the
-// rows (matmulBlockedGrad, transposeMatrix). docs/EXPERIMENTS.md has the measurements.
+// values; when rows is a multiple of 512 those writes fall into the same cache sets and run
+// several times slower, so those shapes build the gradient from blocked transposes that split
+// the rows (matmulBlockedGrad, transposeMatrix). docs/EXPERIMENTS.md has the measurements.
 // Everywhere else the product is one DotGeneral: a frozen weight (a LoRA base) needs only the
 // input's gradient, whose operands the backend multiplies as they are, forward-only graphs
 // (generation, scoring) need neither, and XLA compiles its own transposes.
@@ -349,7 +349,8 @@ func (m *Model) attention(q, k, v, allowed *Node) *Node {
 	groups := c.NumHeads / c.NumKVHeads
 	s := k.Shape().Dimensions[2]
 	q = TransposeAllAxes(Reshape(q, bsz, t, c.NumKVHeads, groups, c.HeadDim), 0, 2, 1, 3, 4) // [B,KVH,T,G,hd]
-	rows := groups // query rows per KV head and token
+	// Query rows per KV head and token.
+	rows := groups
 	if t == 1 && groups < 4 && goBackend(g) && !differentiated(g) {
 		rows = 4
 		q = Pad(q, ScalarZero(g, q.DType()), compute.PadAxis{}, compute.PadAxis{}, compute.PadAxis{}, compute.PadAxis{End: rows - groups}, compute.PadAxis{})

@@ -11,8 +11,8 @@ import (
 // The go backend multiplies matrices in two layouts only, [batch, rows, contracted] times
 // [batch, contracted, cols] or [batch, cols, contracted], and transposes any other operand into
 // one of them first. Reverse-mode autodiff of y = a·b asks for db = aᵀ·dy, whose operands are
-// never in either layout: the backend then transposes them through a per-element index iterator
-// (about 2.5 ns per value), and for batched products also transposes the result back. The
+// never in either layout: the backend then transposes them through a per-element index iterator,
+// and for batched products also transposes the result back. The
 // helpers here compute that gradient with the transposes spelled out in the graph as steps the
 // backend copies in blocks (its 2-D transpose, and permutations that keep the last axis whole).
 
