@@ -289,10 +289,8 @@ func (t *Trainer) run(e *model.Exec, update bool, inputs []any) (StepResult, err
 // checkFinite turns adamW's sums of the new values into a *NonFiniteError naming the first
 // variable whose new value is not finite.
 func (t *Trainer) checkFinite(sums []float32) error {
-	for i, sum := range sums {
-		if math.IsNaN(float64(sum)) || math.IsInf(float64(sum), 0) {
-			return &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("weights in %s after a step of optimizer %q (a step too large)", t.vars[i].Path(), t.cfg.Name)}
-		}
+	if i := firstNonFinite(sums); i >= 0 {
+		return &NonFiniteError{Scope: t.scopes[0], What: fmt.Sprintf("weights in %s after a step of optimizer %q (a step too large)", t.vars[i].Path(), t.cfg.Name)}
 	}
 	return nil
 }
