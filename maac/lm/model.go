@@ -295,11 +295,18 @@ func (m *Model) dense(x *Node, weight string, bias *Node) *Node {
 // predicate: the variables that graph computes gradients for.
 const trainedParam = "/collm/lm/trained"
 
+// trainedBy returns the owns predicate of the Trainer whose graph g is, and false when g is no
+// Trainer's graph (it computes no gradients).
+func trainedBy(g *Graph) (owns func(*model.Variable) bool, ok bool) {
+	p, _ := model.GetGraphParam(g, trainedParam)
+	owns, ok = p.(func(*model.Variable) bool)
+	return owns, ok
+}
+
 // trainedIn reports whether g computes the gradient of v.
 func trainedIn(g *Graph, v *model.Variable) bool {
-	owns, _ := model.GetGraphParam(g, trainedParam)
-	f, ok := owns.(func(*model.Variable) bool)
-	return ok && f(v)
+	owns, ok := trainedBy(g)
+	return ok && owns(v)
 }
 
 // rmsNorm is HF's RMSNorm over the last axis, computed in float32.

@@ -5,7 +5,6 @@ import (
 
 	"github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/ml/model"
 )
 
 // The go backend multiplies matrices in two layouts only, [batch, rows, contracted] times
@@ -21,7 +20,7 @@ func goBackend(g *Graph) bool { return g.Backend().String() == gobackend.Backend
 
 // differentiated reports whether g is a Trainer's graph (one that computes gradients).
 func differentiated(g *Graph) bool {
-	_, ok := model.GetGraphParam(g, trainedParam)
+	_, ok := trainedBy(g)
 	return ok
 }
 
