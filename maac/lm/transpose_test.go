@@ -23,6 +23,15 @@ func normalTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
 	return t
 }
 
+// maxDifference returns the largest |got - want| and the largest |want|.
+func maxDifference(got, want []float32) (worst, scale float64) {
+	for i := range want {
+		worst = math.Max(worst, math.Abs(float64(got[i]-want[i])))
+		scale = math.Max(scale, math.Abs(float64(want[i])))
+	}
+	return worst, scale
+}
+
 // TestTransposesAreExact: transposeMatrix (with and without the split of a multiple of 512
 // rows) and transposeLast2 move every value where TransposeAllAxes does.
 func TestTransposesAreExact(t *testing.T) {
@@ -63,24 +72,12 @@ func TestMatmulBlockedGrad(t *testing.T) {
 				e := MustNewExec(testBackend(t), func(a, b, w *Node) []*Node {
 					blocked := matmulBlockedGrad(a, b, bTransposed)
 					plain := DotGeneral(a, []int{2}, []int{0}, b, []int{contracted}, []int{0})
-					out := []*Node{blocked, plain}
-					out = append(out, Gradient(ReduceAllSum(Mul(blocked, w)), a, b)...)
-					return append(out, Gradient(ReduceAllSum(Mul(plain, w)), a, b)...)
+					gb, gp := Gradient(ReduceAllSum(Mul(blocked, w)), a, b), Gradient(ReduceAllSum(Mul(plain, w)), a, b)
+					return []*Node{blocked, plain, gb[0], gp[0], gb[1], gp[1]} // pairs: blocked, plain
 				})
 				outs := e.MustExec(a, b, w)
 				for i, what := range []string{"a·b", "gradient for a", "gradient for b"} {
-					var got, want []float32
-					switch i {
-					case 0:
-						got, want = tensors.MustCopyFlatData[float32](outs[0]), tensors.MustCopyFlatData[float32](outs[1])
-					default:
-						got, want = tensors.MustCopyFlatData[float32](outs[1+i]), tensors.MustCopyFlatData[float32](outs[3+i])
-					}
-					worst, scale := 0.0, 0.0
-					for j := range want {
-						worst = math.Max(worst, math.Abs(float64(got[j]-want[j])))
-						scale = math.Max(scale, math.Abs(float64(want[j])))
-					}
+					worst, scale := maxDifference(tensors.MustCopyFlatData[float32](outs[2*i]), tensors.MustCopyFlatData[float32](outs[2*i+1]))
 					if worst > 1e-5*scale {
 						t.Fatalf("%s differs by up to %g (largest value %g)", what, worst, scale)
 					}
@@ -160,11 +157,7 @@ func TestTrainingGraphGradientMatchesPlain(t *testing.T) {
 			off := 0
 			for _, v := range tr.Variables() {
 				n := v.Shape().Size()
-				worst, scale := 0.0, 0.0
-				for i := off; i < off+n; i++ {
-					worst = math.Max(worst, math.Abs(float64(trained.Gradient[i]-plain[i])))
-					scale = math.Max(scale, math.Abs(float64(plain[i])))
-				}
+				worst, scale := maxDifference(trained.Gradient[off:off+n], plain[off:off+n])
 				if worst > 1e-4*scale { // float rounding: under 1e-6 here
 					t.Errorf("%s: the training graph's gradient differs from the plain graph's by up to %g (largest value %g)", v.Name(), worst, scale)
 				}
