@@ -19,6 +19,7 @@ import (
 	"github.com/gomlx/compute/shapes"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/layers/attention"
 	"github.com/gomlx/gomlx/ml/model"
 	"github.com/gomlx/gomlx/ml/nn"
 )
@@ -345,34 +346,32 @@ func applyRope(x, cos, signedSin *Node) *Node {
 // they are: the go backend would otherwise transpose the whole KV cache for every decoded token
 // (and reshaping them would copy it, as the cache is also a result of the graph).
 //
-// Decoding on the go backend gives each KV head zero queries up to 4 rows: the backend's
-// kernels multiply rows in fours and run a lone row several times slower than four. The extra
-// rows go through the softmax and are cut from the output.
+// Decoding on the go backend (one query per row, no gradient) runs the backend's fused
+// attention instead: one op per layer in place of the products, mask and softmax, and no
+// matrix kernel that multiplies rows in fours is given a lone query row. Longer query blocks
+// keep the products, which the fused op's per-score loop is slower than.
 func (m *Model) attention(q, k, v, allowed *Node) *Node {
 	c := m.Config
 	g := q.Graph()
 	dims := q.Shape().Dimensions
 	bsz, t := dims[0], dims[1]
+	if t == 1 && goBackend(g) && !differentiated(g) {
+		// With one query, [B,1,H,hd] and [B,H,1,hd] hold the same order: reshapes, not transposes.
+		out, _ := attention.Core(Reshape(q, bsz, c.NumHeads, t, c.HeadDim), k, v, attention.LayoutBHSD,
+			attention.CoreOptions{AttentionMask: InsertAxes(allowed, 1)})
+		return Reshape(out, bsz, t, c.NumHeads*c.HeadDim)
+	}
 	groups := c.NumHeads / c.NumKVHeads
 	s := k.Shape().Dimensions[2]
 	q = TransposeAllAxes(Reshape(q, bsz, t, c.NumKVHeads, groups, c.HeadDim), 0, 2, 1, 3, 4) // [B,KVH,T,G,hd]
-	// Query rows per KV head and token.
-	rows := groups
-	if t == 1 && groups < 4 && goBackend(g) && !differentiated(g) {
-		rows = 4
-		q = Pad(q, ScalarZero(g, q.DType()), compute.PadAxis{}, compute.PadAxis{}, compute.PadAxis{}, compute.PadAxis{End: rows - groups}, compute.PadAxis{})
-	}
 	product := attentionProduct(g)
-	scores := product(Reshape(q, bsz, c.NumKVHeads, t*rows, c.HeadDim), k, true)
-	scores = MulScalar(Reshape(scores, bsz, c.NumKVHeads, t, rows, s), 1/math.Sqrt(float64(c.HeadDim)))
+	scores := product(Reshape(q, bsz, c.NumKVHeads, t*groups, c.HeadDim), k, true)
+	scores = MulScalar(Reshape(scores, bsz, c.NumKVHeads, t, groups, s), 1/math.Sqrt(float64(c.HeadDim)))
 	mask := InsertAxes(InsertAxes(allowed, 1), 3) // [B,1,T,1,S]
 	mask = BroadcastToShape(mask, shapes.Make(dtypes.Bool, scores.Shape().Dimensions...))
 	scores = Where(mask, scores, BroadcastToShape(Scalar(g, dtypes.Float32, -1e9), scores.Shape()))
 	probs := Softmax(scores, -1)
-	out := Reshape(product(Reshape(probs, bsz, c.NumKVHeads, t*rows, s), v, false), bsz, c.NumKVHeads, t, rows, c.HeadDim)
-	if rows != groups {
-		out = Slice(out, AxisRange(), AxisRange(), AxisRange(), AxisRange(0, groups), AxisRange())
-	}
+	out := Reshape(product(Reshape(probs, bsz, c.NumKVHeads, t*groups, s), v, false), bsz, c.NumKVHeads, t, groups, c.HeadDim)
 	out = TransposeAllAxes(out, 0, 2, 1, 3, 4) // [B,T,KVH,G,hd]
 	return Reshape(out, bsz, t, c.NumHeads*c.HeadDim)
 }
