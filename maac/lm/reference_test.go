@@ -2,6 +2,7 @@ package lm
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -128,39 +129,66 @@ func TestGenerateWithVariantsMatchesScore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			prompts := [][]int{{5, 17, 3}, {40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50}}
-			maxNew := min(30, m.Config.MaxPositionEmbeddings-len(prompts[1]))
-			out, err := m.Generate(prompts, GenerateConfig{MaxNewTokens: maxNew, IgnoreEOS: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			responses := [][]int{out[0].Tokens, out[1].Tokens}
-			sc, err := m.Score(prompts, responses)
-			if err != nil {
-				t.Fatal(err)
-			}
-			maxDiff := 0.0
-			for b := range prompts {
-				if len(out[b].Tokens) != maxNew {
-					t.Fatalf("row %d: %d tokens, want %d", b, len(out[b].Tokens), maxNew)
-				}
-				seq := append(append([]int(nil), prompts[b]...), out[b].Tokens...)
-				ids, mask := [][]int32{make([]int32, len(seq))}, [][]int32{make([]int32, len(seq))}
-				for i, id := range seq {
-					ids[0][i], mask[0][i] = int32(id), 1
-				}
-				logits := logitsOf(t, m, ids, mask)[0]
-				for k, tok := range out[b].Tokens {
-					if want := argmax(logits[len(prompts[b])+k-1]); want != tok {
-						t.Fatalf("row %d token %d: KV-cache decoding gave %d, the full forward %d", b, k, tok, want)
-					}
-					maxDiff = math.Max(maxDiff, math.Abs(sc.LogProbs[b][k]-out[b].LogProbs[k]))
-				}
-			}
-			t.Logf("%s: %d new tokens per row, max |Generate - Score log-prob| = %.2g", name, maxNew, maxDiff)
-			if maxDiff > 1e-4 {
-				t.Errorf("Generate's log-probs differ from Score's by %g > 1e-4", maxDiff)
-			}
+			checkGenerateMatchesForward(t, m, min(30, m.Config.MaxPositionEmbeddings-11))
 		})
+	}
+}
+
+// TestGenerateMatchesScoreAtKernelHeadSizes decodes with head sizes 32, 64 and 128, for which
+// the go backend's fused decoding attention has its own AVX-512 kernels (the fixtures' smaller
+// heads take its generic loop), with and without grouped queries.
+func TestGenerateMatchesScoreAtKernelHeadSizes(t *testing.T) {
+	for _, c := range []struct{ headDim, heads, kvHeads int }{{32, 8, 4}, {64, 14, 2}, {128, 2, 2}} {
+		t.Run(fmt.Sprintf("hd%d_%dq_%dkv", c.headDim, c.heads, c.kvHeads), func(t *testing.T) {
+			cfg, err := Preset("tiny")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.HeadDim, cfg.NumHeads, cfg.NumKVHeads = c.headDim, c.heads, c.kvHeads
+			m, err := NewRandom(testBackend(t), model.NewStore(), "hd", cfg, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGenerateMatchesForward(t, m, 30)
+		})
+	}
+}
+
+// checkGenerateMatchesForward decodes maxNew greedy tokens for two prompts of different lengths
+// (one left-padded in the batch) and checks them against a full forward pass of each whole
+// sequence: every token is its position's argmax, and Generate's log-probs are Score's.
+func checkGenerateMatchesForward(t *testing.T, m *Model, maxNew int) {
+	t.Helper()
+	prompts := [][]int{{5, 17, 3}, {40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50}}
+	out, err := m.Generate(prompts, GenerateConfig{MaxNewTokens: maxNew, IgnoreEOS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	responses := [][]int{out[0].Tokens, out[1].Tokens}
+	sc, err := m.Score(prompts, responses)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxDiff := 0.0
+	for b := range prompts {
+		if len(out[b].Tokens) != maxNew {
+			t.Fatalf("row %d: %d tokens, want %d", b, len(out[b].Tokens), maxNew)
+		}
+		seq := append(append([]int(nil), prompts[b]...), out[b].Tokens...)
+		ids, mask := [][]int32{make([]int32, len(seq))}, [][]int32{make([]int32, len(seq))}
+		for i, id := range seq {
+			ids[0][i], mask[0][i] = int32(id), 1
+		}
+		logits := logitsOf(t, m, ids, mask)[0]
+		for k, tok := range out[b].Tokens {
+			if want := argmax(logits[len(prompts[b])+k-1]); want != tok {
+				t.Fatalf("row %d token %d: KV-cache decoding gave %d, the full forward %d", b, k, tok, want)
+			}
+			maxDiff = math.Max(maxDiff, math.Abs(sc.LogProbs[b][k]-out[b].LogProbs[k]))
+		}
+	}
+	t.Logf("%d new tokens per row, max |Generate - Score log-prob| = %.2g", maxNew, maxDiff)
+	if maxDiff > 1e-4 {
+		t.Errorf("Generate's log-probs differ from Score's by %g > 1e-4", maxDiff)
 	}
 }
