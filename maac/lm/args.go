@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"weak"
 
 	"github.com/gomlx/compute"
@@ -22,17 +23,22 @@ import (
 // guard against a running graph's writes. So the first call of e for a set of input shapes
 // builds and compiles it alone (graphs' write lock), and the calls run under the read lock.
 func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
+	given := args
 	args, err := tensorArgs(args...)
 	if err != nil {
 		return nil, err
 	}
 	inputs := make([]shapes.Shape, len(args))
+	// temporary marks the tensors made here, which only this call reads.
+	temporary := make([]bool, len(args))
 	key := ""
 	for i, a := range args {
 		var shape shapes.Shape
 		switch v := a.(type) {
 		case *tensors.Tensor:
 			shape = v.Shape()
+			_, isTensor := given[i].(*tensors.Tensor)
+			temporary[i] = !isTensor
 		case donated:
 			shape = v.t.Shape()
 			if args[i], err = DonateTensorBuffer(v.t, v.backend, 0); err != nil {
@@ -43,20 +49,32 @@ func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
 			if err != nil {
 				return nil, fmt.Errorf("argument %d: %w", i, err)
 			}
-			args[i], shape = t, t.Shape()
+			args[i], shape, temporary[i] = t, t.Shape(), true
 		}
 		inputs[i] = shape
 		key += shape.String() + ";"
 	}
-	known := compiledShapes(e)
-	if _, ok := known.Load(key); !ok {
+	info := execInfoOf(e)
+	if _, ok := info.shapes.Load(key); !ok {
 		graphs.Lock()
-		_, err := e.Compile(inputs...)
+		g, err := e.Compile(inputs...)
 		graphs.Unlock()
 		if err != nil {
 			return nil, err
 		}
-		known.Store(key, true)
+		info.backend.CompareAndSwap(nil, backendOf{g.Backend()})
+		info.shapes.Store(key, true)
+	}
+	// GoMLX moves a host-only tensor to the backend after building an error with a stack trace
+	// for it (tensors.Tensor.Device), several microseconds each: a decoding step has eight such
+	// arguments. Donated, the temporaries move directly, and the graph may reuse their buffers.
+	backend := info.backend.Load().(backendOf).Backend
+	for i, temp := range temporary {
+		if temp {
+			if args[i], err = DonateTensorBuffer(args[i].(*tensors.Tensor), backend, 0); err != nil {
+				return nil, fmt.Errorf("argument %d: %w", i, err)
+			}
+		}
 	}
 	graphs.RLock()
 	defer graphs.RUnlock()
@@ -73,24 +91,33 @@ type donated struct {
 var (
 	// graphs orders graph building (write lock) against running graphs (read lock) (RunExec).
 	graphs sync.RWMutex
-	// compiled maps each executor RunExec has called (weakly) to the input shapes it compiled
-	// graphs for (a sync.Map of shape keys). An executor keeps its graphs as long as RunExec may
-	// call it: this package's executors cache maxCompiledShapes (or all) shapes, which runs never
-	// reach.
+	// compiled maps each executor RunExec has called (weakly) to its execInfo. An executor keeps
+	// its graphs as long as RunExec may call it: this package's executors cache
+	// maxCompiledShapes (or all) shapes, which runs never reach.
 	compiled sync.Map
 )
 
-// compiledShapes returns e's set of compiled shape keys, created on first use and dropped with e.
-func compiledShapes(e *model.Exec) *sync.Map {
+// execInfo is what RunExec keeps of an executor: the input shape keys it compiled graphs for and
+// the backend they run on.
+type execInfo struct {
+	shapes  sync.Map
+	backend atomic.Value // backendOf, set by the first compilation
+}
+
+// backendOf wraps a backend for atomic.Value, which needs one concrete type.
+type backendOf struct{ compute.Backend }
+
+// execInfoOf returns e's execInfo, created on first use and dropped with e.
+func execInfoOf(e *model.Exec) *execInfo {
 	key := weak.Make(e)
 	if s, ok := compiled.Load(key); ok {
-		return s.(*sync.Map)
+		return s.(*execInfo)
 	}
-	s, stored := compiled.LoadOrStore(key, &sync.Map{})
+	s, stored := compiled.LoadOrStore(key, &execInfo{})
 	if !stored {
 		runtime.AddCleanup(e, func(k weak.Pointer[model.Exec]) { compiled.Delete(k) }, key)
 	}
-	return s.(*sync.Map)
+	return s.(*execInfo)
 }
 
 // tensorArgs turns the flat and rectangular host slices among Exec arguments into tensors by
