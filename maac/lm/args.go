@@ -29,8 +29,9 @@ func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
 		return nil, err
 	}
 	inputs := make([]shapes.Shape, len(args))
-	// temporary marks the tensors made here, which only this call reads.
-	temporary := make([]bool, len(args))
+	// donate marks the arguments whose buffers the graph may take: those passed as donated and
+	// the tensors made here, which only this call reads.
+	donate := make([]bool, len(args))
 	key := ""
 	for i, a := range args {
 		var shape shapes.Shape
@@ -38,18 +39,15 @@ func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
 		case *tensors.Tensor:
 			shape = v.Shape()
 			_, isTensor := given[i].(*tensors.Tensor)
-			temporary[i] = !isTensor
+			donate[i] = !isTensor
 		case donated:
-			shape = v.t.Shape()
-			if args[i], err = DonateTensorBuffer(v.t, v.backend, 0); err != nil {
-				return nil, fmt.Errorf("argument %d: %w", i, err)
-			}
+			args[i], shape, donate[i] = v.t, v.t.Shape(), true
 		default:
 			t, err := tensors.FromAnyValue(a)
 			if err != nil {
 				return nil, fmt.Errorf("argument %d: %w", i, err)
 			}
-			args[i], shape, temporary[i] = t, t.Shape(), true
+			args[i], shape, donate[i] = t, t.Shape(), true
 		}
 		inputs[i] = shape
 		key += shape.String() + ";"
@@ -67,10 +65,10 @@ func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
 	}
 	// GoMLX moves a host-only tensor to the backend after building an error with a stack trace
 	// for it (tensors.Tensor.Device), several microseconds each: a decoding step has eight such
-	// arguments. Donated, the temporaries move directly, and the graph may reuse their buffers.
+	// arguments. Donated, the tensors made here move directly.
 	backend := info.backend.Load().(backendOf).Backend
-	for i, temp := range temporary {
-		if temp {
+	for i, d := range donate {
+		if d {
 			if args[i], err = DonateTensorBuffer(args[i].(*tensors.Tensor), backend, 0); err != nil {
 				return nil, fmt.Errorf("argument %d: %w", i, err)
 			}
@@ -82,11 +80,8 @@ func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
 }
 
 // donated is a RunExec argument whose buffer the graph may reuse for its outputs (GoMLX's
-// DonateTensorBuffer, done by RunExec once it has the tensor's shape).
-type donated struct {
-	t       *tensors.Tensor
-	backend compute.Backend
-}
+// DonateTensorBuffer, done by RunExec on the executor's backend).
+type donated struct{ t *tensors.Tensor }
 
 var (
 	// graphs orders graph building (write lock) against running graphs (read lock) (RunExec).

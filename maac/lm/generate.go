@@ -342,7 +342,7 @@ func (m *Model) Generate(prompts [][]int, cfg GenerateConfig) ([]Sample, error) 
 		}
 		args := append([]any{tokens, promptLenT, promptKeysT, int32(plen), int32(step), uniforms(), done}, sampling...)
 		for _, c := range caches {
-			args = append(args, donated{c, m.Backend})
+			args = append(args, donated{c})
 		}
 		if outs, err = RunExec(decode, args...); err != nil {
 			return nil, fmt.Errorf("lm generate: decode step %d: %w", step, err)
