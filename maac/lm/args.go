@@ -63,9 +63,9 @@ func RunExec(e *model.Exec, args ...any) ([]*tensors.Tensor, error) {
 		info.backend.CompareAndSwap(nil, backendOf{g.Backend()})
 		info.shapes.Store(key, true)
 	}
-	// GoMLX moves a host-only tensor to the backend after building an error with a stack trace
-	// for it (tensors.Tensor.Device), several microseconds each: a decoding step has eight such
-	// arguments. Donated, the tensors made here move directly.
+	// GoMLX moves a host-only tensor to the backend only after building an error with a stack
+	// trace for it (tensors.Tensor.Device); donated, the tensors made here move directly
+	// (docs/EXPERIMENTS.md has the cost).
 	backend := info.backend.Load().(backendOf).Backend
 	for i, d := range donate {
 		if d {
